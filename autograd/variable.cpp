@@ -1,0 +1,111 @@
+#include "autograd/variable.h"
+
+#include "autograd/engine.h"
+#include "core/error.h"
+
+namespace mg {
+
+Variable::Variable(Tensor data, bool requires_grad) : impl_(std::make_shared<VariableImpl>()) {
+  MG_CHECK(data.defined(), "Variable: cannot wrap an undefined tensor");
+  impl_->data = std::move(data);
+  impl_->requires_grad = requires_grad;
+}
+
+const Tensor& Variable::data() const {
+  MG_CHECK(impl_, "use of an undefined Variable");
+  return impl_->data;
+}
+
+Tensor& Variable::mutable_data() {
+  MG_CHECK(impl_, "use of an undefined Variable");
+  return impl_->data;
+}
+
+bool Variable::requires_grad() const { return impl_ && (impl_->requires_grad || impl_->grad_fn); }
+
+Variable& Variable::set_requires_grad(bool flag) {
+  MG_CHECK(impl_ && !impl_->grad_fn, "set_requires_grad: only leaf variables can change requires_grad");
+  impl_->requires_grad = flag;
+  return *this;
+}
+
+bool Variable::is_leaf() const { return !impl_ || !impl_->grad_fn; }
+
+const std::shared_ptr<Node>& Variable::grad_fn() const {
+  static const std::shared_ptr<Node> none;
+  return impl_ ? impl_->grad_fn : none;
+}
+
+const Variable& Variable::grad() const {
+  static const Variable none;
+  return impl_ ? impl_->grad : none;
+}
+
+void Variable::set_grad(const Variable& g) {
+  MG_CHECK(impl_, "set_grad on an undefined Variable");
+  if (g.defined())
+    MG_CHECK(g.shape() == shape(), "set_grad: gradient ", describe(g.data()), " does not match ", describe(data()));
+  impl_->grad = g;
+}
+
+void Variable::zero_grad() {
+  if (impl_) impl_->grad = Variable();
+}
+
+Variable Variable::detach() const { return Variable(data(), false); }
+
+void Variable::backward(const Variable& grad_output, bool retain_graph, bool create_graph) const {
+  run_backward({*this}, {grad_output}, retain_graph, create_graph);
+}
+
+std::shared_ptr<Node> gradient_edge(const Variable& v) {
+  if (!v.impl_) return nullptr;
+  if (v.impl_->grad_fn) return v.impl_->grad_fn;
+  if (!v.impl_->requires_grad) return nullptr;
+  if (!v.impl_->accumulator) {
+    auto acc = std::make_shared<Node>();
+    acc->name = "AccumulateGrad";
+    acc->leaf = v.impl_;
+    acc->accumulator = true;
+    v.impl_->accumulator = acc;
+  }
+  return v.impl_->accumulator;
+}
+
+Variable make_result(Tensor out, const std::vector<Variable>& inputs, const char* name, BackwardFn backward) {
+  Variable result(std::move(out));
+  if (!grad_mode_enabled()) return result;
+  bool any = false;
+  for (const Variable& in : inputs) any = any || in.requires_grad();
+  if (!any) return result;
+  auto node = std::make_shared<Node>();
+  node->name = name;
+  node->next.reserve(inputs.size());
+  for (const Variable& in : inputs) {
+    node->next.push_back(in.requires_grad() ? gradient_edge(in) : nullptr);
+    node->input_shapes.push_back(in.defined() ? in.shape() : Shape{});
+  }
+  node->backward = std::move(backward);
+  result.impl_->grad_fn = std::move(node);
+  return result;
+}
+
+namespace {
+thread_local bool g_grad_mode = true;
+}
+
+bool grad_mode_enabled() { return g_grad_mode; }
+GradModeGuard::GradModeGuard(bool enabled) : previous_(g_grad_mode) { g_grad_mode = enabled; }
+GradModeGuard::~GradModeGuard() { g_grad_mode = previous_; }
+
+SavedVariable::SavedVariable(const Variable& v, const char* op) : var_(v), version_(v.data().version()), op_(op) {}
+
+const Variable& SavedVariable::unpack() const {
+  if (var_.defined())
+    MG_CHECK(var_.data().version() == version_, "one of the variables needed for gradient computation has been ",
+             "modified by an in-place operation: ", describe(var_.data()), " saved by ", op_, " is at version ",
+             var_.data().version(), "; expected version ", version_, " (it was modified after it was saved)");
+  return var_;
+}
+
+}  // namespace mg

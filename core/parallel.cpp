@@ -1,0 +1,73 @@
+#include "core/parallel.h"
+
+#include <cblas.h>
+#include <oneapi/tbb/blocked_range.h>
+#include <oneapi/tbb/global_control.h>
+#include <oneapi/tbb/info.h>
+#include <oneapi/tbb/parallel_for.h>
+
+#include <cstdlib>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "core/error.h"
+
+extern "C" char* openblas_get_corename(void);
+
+namespace mg {
+namespace {
+
+std::unique_ptr<tbb::global_control>& thread_limit() {
+  static std::unique_ptr<tbb::global_control> limit;
+  return limit;
+}
+int g_threads = 0;
+
+}  // namespace
+
+int hardware_threads() { return tbb::info::default_concurrency(); }
+
+void set_num_threads(int threads) {
+  MG_CHECK(threads >= 0, "threads must be >= 0 (0 = all hardware threads), got ", threads);
+  g_threads = threads == 0 ? hardware_threads() : threads;
+  thread_limit() = std::make_unique<tbb::global_control>(tbb::global_control::max_allowed_parallelism,
+                                                        static_cast<std::size_t>(g_threads));
+  openblas_set_num_threads(1);
+}
+
+int num_threads() {
+  init_threading();
+  return g_threads;
+}
+
+void init_threading() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    int threads = 0;
+    if (const char* env = std::getenv("MIXGRAD_THREADS"); env && *env) {
+      char* end = nullptr;
+      long value = std::strtol(env, &end, 10);
+      MG_CHECK(*end == '\0' && value >= 0, "MIXGRAD_THREADS must be a non-negative integer, got '", env, "'");
+      threads = static_cast<int>(value);
+    }
+    if (g_threads == 0) set_num_threads(threads);
+  });
+}
+
+void parallel_for(int64_t begin, int64_t end, int64_t grain,
+                  const std::function<void(int64_t, int64_t)>& fn) {
+  if (end <= begin) return;
+  grain = std::max<int64_t>(grain, 1);
+  init_threading();
+  if (end - begin <= grain || g_threads <= 1) {
+    fn(begin, end);
+    return;
+  }
+  tbb::parallel_for(tbb::blocked_range<int64_t>(begin, end, grain),
+                    [&](const tbb::blocked_range<int64_t>& r) { fn(r.begin(), r.end()); });
+}
+
+const char* blas_core_name() { return openblas_get_corename(); }
+
+}  // namespace mg

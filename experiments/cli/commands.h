@@ -1,0 +1,20 @@
+// Each `mixgrad` subcommand lives in its own file under experiments/cli and is added to the app here.
+// A subcommand's register function sets up its flags and its callback; the callback throws mg::Error on
+// bad input, which main() prints and turns into exit status 1.
+#pragma once
+#include <CLI/CLI.hpp>
+
+namespace mg::cli {
+
+// Thrown by a subcommand that finished but must report failure (e.g. a failed gradient check).
+struct ExitStatus {
+  int code;
+};
+
+void add_threads_option(CLI::App& cmd, int& threads);  // --threads (0 = all cores; env MIXGRAD_THREADS)
+void apply_threads(int threads);
+
+void register_demo(CLI::App& app);
+void register_gradcheck(CLI::App& app);
+
+}  // namespace mg::cli
