@@ -11,6 +11,8 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", "mixgrad 0.1");
   mg::cli::register_demo(app);
   mg::cli::register_gradcheck(app);
+  mg::cli::register_data(app);
+  mg::cli::register_bench_loader(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -16,5 +16,7 @@ void apply_threads(int threads);
 
 void register_demo(CLI::App& app);
 void register_gradcheck(CLI::App& app);
+void register_data(CLI::App& app);
+void register_bench_loader(CLI::App& app);
 
 }  // namespace mg::cli
