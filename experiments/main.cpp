@@ -1,6 +1,7 @@
 // mixgrad: one executable, one subcommand per task. Run `mixgrad --help` for the list.
 #include <cstdio>
 #include <exception>
+#include <string>
 
 #include "core/error.h"
 #include "experiments/cli/commands.h"
@@ -11,8 +12,20 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", "mixgrad 0.1");
   mg::cli::register_demo(app);
   mg::cli::register_gradcheck(app);
-  mg::cli::register_data(app);
-  mg::cli::register_bench_loader(app);
+  // CLI11 reports a mistyped subcommand as "a subcommand is required"; name it instead.
+  if (argc > 1 && argv[1][0] != '-') {
+    bool known = false;
+    std::string names;
+    for (const CLI::App* sub : app.get_subcommands({})) {
+      known = known || sub->get_name() == argv[1];
+      names += (names.empty() ? "" : ", ") + sub->get_name();
+    }
+    if (!known) {
+      std::fprintf(stderr, "mixgrad: unknown subcommand '%s'\nsubcommands: %s\nRun 'mixgrad --help' for usage.\n",
+                   argv[1], names.c_str());
+      return 2;
+    }
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
