@@ -1,0 +1,1 @@
+// Placeholder source for a layer whose folder has no .cpp files yet.
