@@ -13,6 +13,15 @@ namespace mg::nn {
 // H' = (H + 2 padding - k) / stride + 1.
 Variable conv2d(const Variable& x, const Variable& weight, const Variable& bias, int64_t stride, int64_t padding);
 
+// The two halves of conv2d's backward, as differentiable ops so that gradients of gradients work
+// (create_graph); their own backward rules are written with conv2d and each other.
+// Returns the gradient of dot(conv2d(x, weight), gy) with respect to x, for x of shape x_shape.
+Variable conv2d_input_grad(const Variable& gy, const Variable& weight, const Shape& x_shape, int64_t stride,
+                           int64_t padding);
+// Returns the gradient of dot(conv2d(x, weight), gy) with respect to weight, for weight of shape weight_shape.
+Variable conv2d_weight_grad(const Variable& x, const Variable& gy, const Shape& weight_shape, int64_t stride,
+                            int64_t padding);
+
 // x (N, in), weight (out, in), bias (out) or undefined: x W^T + b.
 Variable linear(const Variable& x, const Variable& weight, const Variable& bias);
 

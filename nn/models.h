@@ -1,0 +1,5 @@
+// mixgrad's models and the by-name registry.
+#pragma once
+#include "nn/models/preact_resnet.h"
+#include "nn/models/registry.h"
+#include "nn/models/smallcnn.h"

@@ -1,0 +1,19 @@
+// The model zoo by name: "smallcnn", "smallcnn-bn", "preact-resnet18" (see ../shared/reference/models.py).
+#pragma once
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "nn/module.h"
+
+namespace mg::nn {
+
+// Builds the named model in f32, in training mode, with weights drawn from Generator(seed); an unknown
+// name throws mg::Error listing the known names.
+std::shared_ptr<Module> make_model(const std::string& name, uint64_t seed = 0, int64_t num_classes = 10,
+                                   int64_t in_channels = 3);
+
+// The names make_model knows, in a fixed order.
+std::vector<std::string> model_names();
+
+}  // namespace mg::nn
