@@ -10,8 +10,11 @@ int main(int argc, char** argv) {
   CLI::App app{"mixgrad: a C++ deep-learning framework for CPUs, with mixup and FGSM (Zhang et al., ICLR 2021)"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "mixgrad 0.1");
+  // A repeated option takes its last value, as with argparse (so scripts can append overrides).
+  app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   mg::cli::register_demo(app);
   mg::cli::register_gradcheck(app);
+  mg::cli::register_audit(app);
   // CLI11 reports a mistyped subcommand as "a subcommand is required"; name it instead.
   if (argc > 1 && argv[1][0] != '-') {
     bool known = false;

@@ -16,7 +16,6 @@ void apply_threads(int threads);
 
 void register_demo(CLI::App& app);
 void register_gradcheck(CLI::App& app);
-void register_data(CLI::App& app);
-void register_bench_loader(CLI::App& app);
+void register_audit(CLI::App& app);
 
 }  // namespace mg::cli

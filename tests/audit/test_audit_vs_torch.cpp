@@ -1,0 +1,46 @@
+// `mixgrad audit` against PyTorch (Debian's python3-torch, see scripts/setup.sh): for each model, random
+// non-default weights, train and eval mode, with and without mixup, f64 within 1e-10 and f32 within 1e-4 per
+// tensor, an SGD step in train mode. scripts/torch_audit.py does the work; its report is shown on failure.
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <cstdlib>
+#include <filesystem>
+
+#include "tests/test_util.h"
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// Debian's interpreter (the one with python3-torch), unless MIXGRAD_PYTHON names another.
+std::string python() {
+  const char* env = std::getenv("MIXGRAD_PYTHON");
+  return env && *env ? env : "/usr/bin/python3";
+}
+
+// Runs the whole cross-check for one model in a scratch directory and requires it to pass. The script starts
+// at `seed` and moves on from seeds where PyTorch's own f32 result is not within tol/10 of its f64 result (a
+// ReLU input within float32 rounding of 0); the seeds below are ones where that does not happen.
+void cross_check(const std::string& model, int batch, int seed) {
+  const auto probe = mg::test::run_command(python() + " -c 'import torch, numpy'");
+  INFO("the PyTorch cross-check needs python3-torch and python3-numpy (scripts/setup.sh installs them):\n"
+       << probe.output);
+  REQUIRE(probe.status == 0);
+  const fs::path dir = fs::temp_directory_path() / ("mixgrad_audit_" + model + "_" + std::to_string(::getpid()));
+  const std::string command = python() + " " MIXGRAD_SOURCE_DIR "/scripts/torch_audit.py check --mixgrad " +
+                              mg::test::mixgrad_binary() + " --model " + model + " --batch " +
+                              std::to_string(batch) + " --seed " + std::to_string(seed) + " --dir " + dir.string();
+  const auto result = mg::test::run_command(command);
+  std::error_code ec;
+  fs::remove_all(dir, ec);
+  INFO(command << "\n" << result.output);
+  CHECK(result.status == 0);
+}
+
+}  // namespace
+
+TEST_CASE("audit matches PyTorch: smallcnn", "[audit][torch]") { cross_check("smallcnn", 4, 7); }
+TEST_CASE("audit matches PyTorch: smallcnn-bn", "[audit][torch]") { cross_check("smallcnn-bn", 4, 7); }
+// N = 2 keeps it fast; train-mode BatchNorm still sees 2 * 4 * 4 = 32 values per channel in layer4.
+TEST_CASE("audit matches PyTorch: preact-resnet18", "[audit][torch]") { cross_check("preact-resnet18", 2, 9); }
