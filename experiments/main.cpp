@@ -14,6 +14,14 @@ int main(int argc, char** argv) {
   app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   mg::cli::register_demo(app);
   mg::cli::register_gradcheck(app);
+  mg::cli::register_train(app);
+  mg::cli::register_eval(app);
+  mg::cli::register_analyze(app);
+  mg::cli::register_reproduce(app);
+  mg::cli::register_show_mixup(app);
+  mg::cli::register_show_fgsm(app);
+  mg::cli::register_data(app);
+  mg::cli::register_bench_loader(app);
   mg::cli::register_audit(app);
   // CLI11 reports a mistyped subcommand as "a subcommand is required"; name it instead.
   if (argc > 1 && argv[1][0] != '-') {

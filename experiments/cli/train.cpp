@@ -1,0 +1,52 @@
+// `mixgrad train`: ERM or mixup training into a run directory (see experiments/train.h).
+#include "datasets/registry.h"
+#include "experiments/cli/commands.h"
+#include "experiments/train.h"
+#include "nn/models.h"
+
+namespace mg::cli {
+
+void register_train(CLI::App& app) {
+  struct Args {
+    experiments::TrainConfig config;
+    experiments::TrainOptions options;
+    int threads = 0;
+  };
+  auto a = std::make_shared<Args>();
+  experiments::TrainConfig& c = a->config;
+  CLI::App* cmd = app.add_subcommand("train", "train a model with ERM or mixup; writes RUN/config.json, metrics.jsonl, checkpoints");
+  cmd->add_option("--dataset", c.dataset, "cifar10, cifar100, fashion-mnist, mnist, kmnist or image-folder")->capture_default_str();
+  cmd->add_option("--data", c.data_dir, "dataset directory");
+  cmd->add_option("--model", c.model, "smallcnn, smallcnn-bn or preact-resnet18")->capture_default_str();
+  cmd->add_option("--epochs", c.epochs)->capture_default_str()->check(CLI::PositiveNumber);
+  cmd->add_option("--batch-size", c.batch_size)->capture_default_str()->check(CLI::PositiveNumber);
+  cmd->add_option("--lr", c.lr, "learning rate (the peak for onecycle)")->capture_default_str();
+  cmd->add_option("--momentum", c.momentum)->capture_default_str();
+  cmd->add_option("--nesterov", c.nesterov, "true or false")->capture_default_str();
+  cmd->add_option("--weight-decay", c.weight_decay)->capture_default_str();
+  cmd->add_option("--schedule", c.schedule, "constant, multistep, cosine or onecycle")
+      ->capture_default_str()->check(CLI::IsMember({"constant", "multistep", "cosine", "onecycle"}));
+  cmd->add_option("--milestones", c.milestones, "multistep: epochs at which lr is multiplied by --gamma")->delimiter(',')->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  cmd->add_option("--gamma", c.gamma)->capture_default_str();
+  cmd->add_option("--pct-start", c.pct_start, "onecycle: share of steps spent warming up")->capture_default_str();
+  cmd->add_option("--warmup-epochs", c.warmup_epochs)->capture_default_str();
+  cmd->add_option("--mixup-alpha", c.mixup_alpha, "Beta(α, α) for λ; 0 = ERM")->capture_default_str()->check(CLI::NonNegativeNumber);
+  cmd->add_option("--mixup-mode", c.mixup_mode, "batch (one λ per batch) or elem (one per sample)")
+      ->capture_default_str()->check(CLI::IsMember({"batch", "elem"}));
+  cmd->add_option("--augment", c.augment, "random crop (padding 4) and flip: true or false")->capture_default_str();
+  cmd->add_option("--train-subset", c.train_subset, "train on the first N images (-1 = all)")->capture_default_str();
+  cmd->add_option("--seed", c.seed)->capture_default_str();
+  cmd->add_option("--dtype", c.dtype)->capture_default_str()->check(CLI::IsMember({"f32", "f64"}));
+  add_threads_option(*cmd, a->threads);
+  cmd->add_option("--out", a->options.out, "run directory")->required();
+  cmd->add_flag("--resume", a->options.resume, "continue the run in --out from its last checkpoint");
+  cmd->add_flag("--force", a->options.force, "overwrite an existing run in --out");
+  cmd->add_flag("--quiet", a->options.quiet, "no progress output");
+  cmd->add_option("--stop-after", a->options.stop_after_epochs, "stop after this many epochs (to resume later)");
+  cmd->callback([a] {
+    apply_threads(a->threads);
+    experiments::train(a->config, a->options);
+  });
+}
+
+}  // namespace mg::cli

@@ -1,0 +1,66 @@
+// The reproduce presets. smoke: minutes, to try the pipeline; cpu: the paper's claims on CIFAR-10 in a CPU
+// afternoon; paper: the paper's recipe (PreAct ResNet-18, 200 epochs), for big machines.
+#include "core/error.h"
+#include "experiments/reproduce.h"
+
+namespace mg::experiments {
+
+std::vector<std::string> preset_names() { return {"smoke", "cpu", "paper"}; }
+
+Preset preset(const std::string& name) {
+  Preset p;
+  p.name = name;
+  TrainConfig& t = p.train;
+  t.dataset = "cifar10";
+  if (name == "smoke") {
+    t.model = "smallcnn-bn";
+    t.epochs = 3;
+    t.batch_size = 128;
+    t.lr = 0.05;
+    t.schedule = "onecycle";
+    t.pct_start = 0.25;
+    t.train_subset = 2560;
+    p.seeds = 1;
+    p.analyze_samples = 32;
+    p.draws = 4;
+    p.description = "smallcnn-bn on the first 2,560 training images, 3 epochs, one seed: a few minutes on 2 cores";
+  } else if (name == "cpu") {
+    t.model = "smallcnn-bn";
+    t.epochs = 15;
+    t.batch_size = 128;
+    t.lr = 0.05;
+    t.momentum = 0.9;
+    t.nesterov = true;
+    t.weight_decay = 5e-4;
+    t.schedule = "onecycle";
+    t.pct_start = 0.25;
+    t.eval_train_subset = 10000;
+    p.seeds = 3;
+    p.analyze_samples = 128;
+    p.draws = 8;
+    p.description =
+        "smallcnn-bn on all 50,000 training images, 15 epochs, batch 128, SGD nesterov 0.9, one-cycle lr (max 0.05, "
+        "pct_start 0.25), weight decay 5e-4, crop + flip, 3 seeds";
+  } else if (name == "paper") {
+    t.model = "preact-resnet18";
+    t.epochs = 200;
+    t.batch_size = 128;
+    t.lr = 0.1;
+    t.momentum = 0.9;
+    t.nesterov = false;
+    t.weight_decay = 1e-4;
+    t.schedule = "multistep";
+    t.milestones = {100, 150};
+    t.gamma = 0.1;
+    t.eval_train_subset = 10000;
+    p.seeds = 1;
+    p.description = "PreAct ResNet-18, 200 epochs, lr 0.1 divided by 10 at epochs 100 and 150, momentum 0.9, "
+                    "weight decay 1e-4, batch 128, crop + flip (Zhang et al. 2018 / mixup-cifar10)";
+  } else {
+    MG_FAIL("unknown preset '", name, "'; expected smoke, cpu or paper");
+  }
+  t.augment = true;
+  return p;
+}
+
+}  // namespace mg::experiments

@@ -1,0 +1,186 @@
+#include "experiments/train.h"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+
+#include "autograd/functions.h"
+#include "core/error.h"
+#include "datasets/registry.h"
+#include "experiments/evaluate.h"
+#include "experiments/run_dir.h"
+#include "nn/models.h"
+#include "nn/optim/schedule.h"
+#include "nn/optim/sgd.h"
+
+namespace mg::experiments {
+namespace {
+
+constexpr uint64_t kMixupPurpose = 0x6d672d6d69787570ull;  // "mg-mixup"
+
+using Clock = std::chrono::steady_clock;
+
+std::unique_ptr<nn::Schedule> make_schedule(const TrainConfig& c, int64_t batches_per_epoch) {
+  if (c.schedule == "onecycle") {
+    return std::make_unique<nn::OneCycleLR>(nn::OneCycleOptions{
+        .max_lr = c.lr, .total_steps = c.epochs * batches_per_epoch, .pct_start = c.pct_start});
+  }
+  std::unique_ptr<nn::Schedule> base;
+  if (c.schedule == "constant") base = std::make_unique<nn::ConstantLR>(c.lr);
+  else if (c.schedule == "multistep") base = std::make_unique<nn::MultiStepLR>(c.lr, c.milestones, c.gamma);
+  else if (c.schedule == "cosine") base = std::make_unique<nn::CosineAnnealingLR>(c.lr, c.epochs);
+  else MG_FAIL("unknown schedule '", c.schedule, "'; expected constant, multistep, cosine or onecycle");
+  if (c.warmup_epochs > 0) return std::make_unique<nn::LinearWarmup>(std::move(base), c.warmup_epochs);
+  return base;
+}
+
+bool per_batch_schedule(const TrainConfig& c) { return c.schedule == "onecycle"; }
+
+// One line of progress: "\r" on a terminal, a plain line every tenth of an epoch otherwise.
+class Progress {
+ public:
+  Progress(bool quiet, int64_t epochs) : quiet_(quiet), tty_(isatty(STDERR_FILENO)), epochs_(epochs) {}
+  void batch(int64_t epoch, int64_t b, int64_t nb, double objective, double images_per_s) {
+    if (quiet_) return;
+    if (tty_) {
+      const int width = 24, filled = static_cast<int>(width * (b + 1) / nb);
+      std::fprintf(stderr, "\repoch %lld/%lld [%.*s%*s] %lld/%lld  loss %.4f  %.0f img/s ", static_cast<long long>(epoch + 1),
+                   static_cast<long long>(epochs_), filled, "########################", width - filled, "",
+                   static_cast<long long>(b + 1), static_cast<long long>(nb), objective, images_per_s);
+    } else if ((b + 1) % std::max<int64_t>(1, nb / 10) == 0 || b + 1 == nb) {
+      std::fprintf(stderr, "epoch %lld/%lld batch %lld/%lld loss %.4f %.0f img/s\n", static_cast<long long>(epoch + 1),
+                   static_cast<long long>(epochs_), static_cast<long long>(b + 1), static_cast<long long>(nb), objective,
+                   images_per_s);
+    }
+  }
+  void epoch_done(const nlohmann::json& m) {
+    if (quiet_) return;
+    std::fprintf(stderr, "%sepoch %lld: train loss %.4f acc %.4f | test loss %.4f acc %.4f | gap %.4f | %.1fs\n",
+                 tty_ ? "\r" : "", static_cast<long long>(m["epoch"].get<int64_t>()), m["train_loss"].get<double>(),
+                 m["train_acc"].get<double>(), m["test_loss"].get<double>(), m["test_acc"].get<double>(),
+                 m["gap_loss"].get<double>(), m["seconds"].get<double>());
+  }
+
+ private:
+  bool quiet_, tty_;
+  int64_t epochs_;
+};
+
+data::LoaderOptions pixel_loader(const TrainConfig& c, bool training, int64_t subset, int64_t channels) {
+  data::LoaderOptions o;
+  o.batch_size = c.batch_size;
+  o.shuffle = training;
+  o.seed = c.seed;
+  o.subset = subset;
+  o.mean.assign(channels, 0.0f);  // pixel space: normalisation happens inside the classifier (attacks need [0, 1])
+  o.std.assign(channels, 1.0f);
+  if (training && c.augment) o.augment = {4, true};
+  return o;
+}
+
+}  // namespace
+
+nlohmann::json train(const TrainConfig& config_in, const TrainOptions& opt) {
+  prepare_run_dir(opt.out, opt.resume, opt.force);
+  TrainConfig c = config_in;
+  Checkpoint checkpoint;
+  const std::string ckpt_path = checkpoint_path(opt.out);
+  if (opt.resume) {
+    checkpoint = load_checkpoint(ckpt_path);
+    const std::string data_dir = c.data_dir;
+    c = TrainConfig::from_json(checkpoint.config);
+    if (!data_dir.empty()) c.data_dir = data_dir;
+  }
+  const DType dtype = c.dtype == "f64" ? DType::F64 : DType::F32;
+  MG_CHECK(c.dtype == "f32" || c.dtype == "f64", "dtype must be f32 or f64, got '", c.dtype, "'");
+  MG_CHECK(c.epochs > 0 && c.batch_size > 0, "epochs and batch size must be positive");
+  const MixupMode mode = c.mixup_mode == "elem" ? MixupMode::Elem : MixupMode::Batch;
+  MG_CHECK(c.mixup_mode == "batch" || c.mixup_mode == "elem", "mixup mode must be batch or elem, got '", c.mixup_mode, "'");
+
+  const data::Splits splits = data::load_dataset(c.dataset, c.data_dir);
+  const data::Dataset& train_set = splits.train;
+  const data::Dataset& test_set = splits.test;
+  MG_CHECK(test_set.size() > 0, "dataset ", c.dataset, " in ", c.data_dir, " has no test split");
+  const std::vector<double> mean(train_set.mean.begin(), train_set.mean.end());
+  const std::vector<double> stdev(train_set.std.begin(), train_set.std.end());
+
+  auto model = nn::make_model(c.model, c.seed, train_set.num_classes(), train_set.channels);
+  model->to(dtype);
+  nn::SGD sgd(model->named_parameters(), {.lr = c.lr, .momentum = c.momentum, .weight_decay = c.weight_decay,
+                                          .nesterov = c.nesterov});
+  nlohmann::json history = nlohmann::json::array();
+  int64_t first_epoch = 0;
+  if (opt.resume) {
+    model->load_state_dict(checkpoint.model);
+    sgd.load_state_dict(checkpoint.optimizer);
+    history = checkpoint.history;
+    first_epoch = checkpoint.epochs_done;
+  }
+  write_text_atomic((std::filesystem::path(opt.out) / "config.json").string(), c.to_json().dump(2) + "\n");
+
+  data::Loader train_loader(train_set, pixel_loader(c, true, c.train_subset, train_set.channels));
+  const int64_t clean_subset = c.eval_train_subset > 0 ? c.eval_train_subset : c.train_subset;
+  data::Loader train_eval(train_set, pixel_loader(c, false, clean_subset, train_set.channels));
+  data::Loader test_eval(test_set, pixel_loader(c, false, -1, train_set.channels));
+  const int64_t nb = train_loader.num_batches();
+  const auto schedule = make_schedule(c, nb);
+  const Classifier f = normalized(*model, mean, stdev);
+  Progress progress(opt.quiet, c.epochs);
+
+  const int64_t last_epoch = opt.stop_after_epochs > 0 ? std::min(c.epochs, first_epoch + opt.stop_after_epochs) : c.epochs;
+  for (int64_t epoch = first_epoch; epoch < last_epoch; ++epoch) {
+    const auto start = Clock::now();
+    model->train();
+    train_loader.start_epoch(epoch);
+    data::Batch batch;
+    double objective_sum = 0.0;
+    int64_t seen = 0;
+    for (int64_t b = 0; train_loader.next(batch); ++b) {
+      schedule->apply(sgd, per_batch_schedule(c) ? epoch * nb + b : epoch);
+      Generator gen(c.seed, stream_id(kMixupPurpose, static_cast<uint64_t>(epoch), static_cast<uint64_t>(b)));
+      const MixupPlan plan = draw_mixup(batch.size(), c.mixup_alpha, mode, gen);
+      const Variable x(dtype == DType::F32 ? batch.x : batch.x.to(dtype));
+      const Variable loss = mixup_loss(f(mix_inputs(x, plan)), batch.y, plan);
+      const double value = loss.item();
+      MG_CHECK(std::isfinite(value), "training diverged: the loss is ", value, " at epoch ", epoch + 1, ", batch ", b + 1,
+               " (step ", epoch * nb + b + 1, "); the last good checkpoint (", first_epoch == epoch && epoch == 0 ? "none" : ckpt_path,
+               ") is kept");
+      sgd.zero_grad();
+      loss.backward();
+      sgd.step();
+      objective_sum += value * static_cast<double>(batch.size());
+      seen += batch.size();
+      const double secs = std::chrono::duration<double>(Clock::now() - start).count();
+      progress.batch(epoch, b, nb, objective_sum / static_cast<double>(seen), static_cast<double>(seen) / secs);
+    }
+    const double train_seconds = std::chrono::duration<double>(Clock::now() - start).count();
+    model->eval();
+    const EvalResult tr = evaluate(f, train_eval), te = evaluate(f, test_eval);
+    nlohmann::json m = {{"epoch", epoch + 1},
+                        {"lr", sgd.lr()},
+                        {"train_objective", objective_sum / static_cast<double>(seen)},
+                        {"train_loss", tr.loss},
+                        {"train_acc", tr.accuracy},
+                        {"test_loss", te.loss},
+                        {"test_acc", te.accuracy},
+                        {"gap_loss", te.loss - tr.loss},
+                        {"gap_acc", tr.accuracy - te.accuracy},
+                        {"train_count", tr.count},
+                        {"test_count", te.count},
+                        {"seconds", std::chrono::duration<double>(Clock::now() - start).count()},
+                        {"images_per_s", static_cast<double>(seen) / train_seconds}};
+    history.push_back(m);
+    progress.epoch_done(m);
+    save_checkpoint(ckpt_path, {epoch + 1, model->state_dict(), sgd.state_dict(), c.to_json(), history});
+    std::string lines;
+    for (const auto& row : history) lines += row.dump() + "\n";
+    write_text_atomic((std::filesystem::path(opt.out) / "metrics.jsonl").string(), lines);
+  }
+  return history;
+}
+
+}  // namespace mg::experiments

@@ -1,0 +1,54 @@
+// Training a classifier with ERM or mixup, one epoch at a time, writing the run directory:
+// config.json, metrics.jsonl (one object per epoch), and a checkpoint after every epoch.
+//
+// Every random choice derives from (seed, epoch, batch or sample index): the shuffle and augmentation
+// in the loader, λ and the pairing of mixup here. A run therefore resumes exactly from any epoch's
+// checkpoint, and gives the same bits on any thread count.
+#pragma once
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "experiments/mixup.h"
+
+namespace mg::experiments {
+
+struct TrainConfig {
+  std::string dataset = "cifar10";
+  std::string data_dir;
+  std::string model = "smallcnn-bn";
+  int64_t epochs = 15;
+  int64_t batch_size = 128;
+  double lr = 0.05;  // the peak lr for one-cycle
+  double momentum = 0.9;
+  bool nesterov = true;
+  double weight_decay = 5e-4;
+  std::string schedule = "onecycle";  // constant | multistep | cosine | onecycle
+  std::vector<int64_t> milestones;    // multistep, in epochs
+  double gamma = 0.1;                 // multistep factor
+  double pct_start = 0.25;            // onecycle
+  int64_t warmup_epochs = 0;          // linear warm-up before the schedule (constant/multistep/cosine)
+  double mixup_alpha = 0.0;           // 0 = ERM
+  std::string mixup_mode = "batch";   // batch | elem
+  bool augment = true;                // random crop (padding 4) + horizontal flip
+  int64_t train_subset = -1;          // -1 = the whole training split
+  int64_t eval_train_subset = -1;     // images of the clean train-loss measurement (-1 = as trained)
+  uint64_t seed = 0;
+  std::string dtype = "f32";
+
+  nlohmann::json to_json() const;
+  static TrainConfig from_json(const nlohmann::json& j);  // throws naming a bad key or value
+};
+
+struct TrainOptions {
+  std::string out;      // run directory
+  bool resume = false;  // continue from out/checkpoint.safetensors
+  bool force = false;   // overwrite an existing run
+  bool quiet = false;   // no progress output
+  int64_t stop_after_epochs = -1;  // stop early (to test resume); -1 = run to the end
+};
+
+// Trains and returns the metrics of every epoch (also written to out/metrics.jsonl).
+nlohmann::json train(const TrainConfig& config, const TrainOptions& options);
+
+}  // namespace mg::experiments

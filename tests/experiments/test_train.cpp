@@ -1,0 +1,151 @@
+// mixgrad train end to end on a tiny synthetic CIFAR-10: metrics, exact resume, thread-count independence,
+// divergence handling and protection of existing runs.
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+#include <fstream>
+
+#include "core/safetensors.h"
+#include "tests/experiments/synthetic_cifar.h"
+#include "tests/test_util.h"
+
+namespace fs = std::filesystem;
+using mg::test::run_command;
+
+namespace {
+
+struct TempDir {
+  fs::path path;
+  TempDir() {
+    char pattern[] = "/tmp/mixgrad-train-XXXXXX";
+    path = mkdtemp(pattern);
+  }
+  ~TempDir() { fs::remove_all(path); }
+};
+
+std::vector<nlohmann::json> read_metrics(const fs::path& run) {
+  std::vector<nlohmann::json> rows;
+  std::ifstream in(run / "metrics.jsonl");
+  std::string line;
+  while (std::getline(in, line)) {
+    nlohmann::json row = nlohmann::json::parse(line);
+    row.erase("seconds");  // timing differs between runs; everything else must not
+    row.erase("images_per_s");
+    rows.push_back(row);
+  }
+  return rows;
+}
+
+bool same_weights(const fs::path& a, const fs::path& b) {
+  const mg::SafeTensorsFile x = mg::read_safetensors((a / "checkpoint.safetensors").string());
+  const mg::SafeTensorsFile y = mg::read_safetensors((b / "checkpoint.safetensors").string());
+  if (x.tensors.size() != y.tensors.size()) return false;
+  for (std::size_t i = 0; i < x.tensors.size(); ++i) {
+    if (x.tensors[i].name != y.tensors[i].name) return false;
+    if (x.tensors[i].integer ? x.tensors[i].ints != y.tensors[i].ints
+                             : !mg::test::bitwise_equal(x.tensors[i].values, y.tensors[i].values))
+      return false;
+  }
+  return true;
+}
+
+std::string train_command(const fs::path& data, const fs::path& out, const std::string& extra) {
+  return mg::test::mixgrad_binary() + " train --dataset cifar10 --data " + data.string() + " --out " + out.string() +
+         " --model smallcnn-bn --epochs 3 --batch-size 16 --lr 0.05 --schedule onecycle --mixup-alpha 1 --quiet " + extra;
+}
+
+}  // namespace
+
+TEST_CASE("train writes per-epoch metrics and resumes to bit-identical weights", "[experiments][train]") {
+  TempDir tmp;
+  mg::test::write_synthetic_cifar(tmp.path / "data", 16, 32);
+  const fs::path straight = tmp.path / "straight", interrupted = tmp.path / "interrupted";
+  REQUIRE(run_command(train_command(tmp.path / "data", straight, "--threads 2")).status == 0);
+  const auto metrics = read_metrics(straight);
+  REQUIRE(metrics.size() == 3);
+  for (const char* key : {"epoch", "lr", "train_objective", "train_loss", "train_acc", "test_loss", "test_acc", "gap_loss", "gap_acc"})
+    CHECK(metrics[2].contains(key));
+  CHECK(metrics[2]["gap_loss"].get<double>() ==
+        Approx(metrics[2]["test_loss"].get<double>() - metrics[2]["train_loss"].get<double>()));
+  CHECK(metrics[2]["test_count"] == 32);
+  CHECK(fs::exists(straight / "config.json"));
+
+  const auto first = run_command(train_command(tmp.path / "data", interrupted, "--threads 2 --stop-after 1"));
+  REQUIRE(first.status == 0);
+  CHECK(read_metrics(interrupted).size() == 1);
+  const auto resumed = run_command(mg::test::mixgrad_binary() + " train --out " + interrupted.string() + " --resume --quiet");
+  INFO(resumed.output);
+  REQUIRE(resumed.status == 0);
+  CHECK(read_metrics(interrupted) == metrics);
+  CHECK(same_weights(straight, interrupted));
+}
+
+TEST_CASE("the same seed gives bit-identical metrics and weights on 1 and 2 threads", "[experiments][train][determinism]") {
+  TempDir tmp;
+  mg::test::write_synthetic_cifar(tmp.path / "data", 16, 32);
+  REQUIRE(run_command(train_command(tmp.path / "data", tmp.path / "one", "--threads 1 --epochs 2")).status == 0);
+  REQUIRE(run_command(train_command(tmp.path / "data", tmp.path / "two", "--threads 2 --epochs 2")).status == 0);
+  CHECK(read_metrics(tmp.path / "one") == read_metrics(tmp.path / "two"));
+  CHECK(same_weights(tmp.path / "one", tmp.path / "two"));
+}
+
+TEST_CASE("an existing run is never overwritten without --resume or --force", "[experiments][train]") {
+  TempDir tmp;
+  mg::test::write_synthetic_cifar(tmp.path / "data", 8, 8);
+  const fs::path run = tmp.path / "run";
+  REQUIRE(run_command(train_command(tmp.path / "data", run, "--epochs 1")).status == 0);
+  const auto before = read_metrics(run);
+  const auto again = run_command(train_command(tmp.path / "data", run, "--epochs 1"));
+  CHECK(again.status != 0);
+  CHECK_THAT(again.output, Catch::Contains("--resume") && Catch::Contains("--force") && Catch::Contains(run.string()));
+  CHECK(read_metrics(run) == before);
+  CHECK(run_command(train_command(tmp.path / "data", run, "--epochs 1 --force")).status == 0);
+}
+
+TEST_CASE("a diverging run stops with the step number and keeps the last good checkpoint", "[experiments][train]") {
+  TempDir tmp;
+  mg::test::write_synthetic_cifar(tmp.path / "data", 8, 8);
+  const fs::path run = tmp.path / "run";
+  // lr multiplied by 1e30 after the first epoch: the second epoch's loss blows up.
+  const auto r = run_command(mg::test::mixgrad_binary() + " train --dataset cifar10 --data " + (tmp.path / "data").string() +
+                             " --out " + run.string() +
+                             " --model smallcnn --epochs 3 --batch-size 8 --schedule multistep --milestones 1 --gamma 1e30 --quiet");
+  CHECK(r.status != 0);
+  CHECK_THAT(r.output, Catch::Contains("diverged") && Catch::Contains("epoch 2") && Catch::Contains("step"));
+  CHECK(read_metrics(run).size() == 1);
+  CHECK(mg::read_safetensors((run / "checkpoint.safetensors").string()).metadata.at("epochs_done") == "1");
+}
+
+TEST_CASE("eval reports clean and FGSM accuracy per ε and rejects bad input", "[experiments][eval]") {
+  TempDir tmp;
+  mg::test::write_synthetic_cifar(tmp.path / "data", 16, 32);
+  const fs::path run = tmp.path / "run";
+  REQUIRE(run_command(train_command(tmp.path / "data", run, "--epochs 2")).status == 0);
+  const auto r = run_command(mg::test::mixgrad_binary() + " eval --run " + run.string() + " --eps 0,2,8 2>/dev/null");
+  INFO(r.output);
+  REQUIRE(r.status == 0);
+  const auto report = nlohmann::json::parse(r.output);
+  REQUIRE(report["results"].size() == 3);
+  CHECK(report["results"][0]["count"] == 32);
+  const double clean = report["results"][0]["accuracy"], strong = report["results"][2]["accuracy"];
+  CHECK(strong <= clean);
+  CHECK(report["results"][2]["loss"].get<double>() > report["results"][0]["loss"].get<double>());
+  CHECK(fs::exists(run / "robust.csv"));
+
+  const auto bad_eps = run_command(mg::test::mixgrad_binary() + " eval --run " + run.string() + " --eps 1,two");
+  CHECK(bad_eps.status != 0);
+  CHECK_THAT(bad_eps.output, Catch::Contains("'two'"));
+  const auto missing = run_command(mg::test::mixgrad_binary() + " eval --run " + (tmp.path / "nope").string());
+  CHECK(missing.status != 0);
+  CHECK_THAT(missing.output, Catch::Contains("nope"));
+  // a corrupted checkpoint is refused
+  {
+    std::fstream f(run / "checkpoint.safetensors", std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(-4, std::ios::end);
+    f.write("\x7f\x7f\x7f\x7f", 4);
+  }
+  const auto corrupt = run_command(mg::test::mixgrad_binary() + " eval --run " + run.string());
+  CHECK(corrupt.status != 0);
+  CHECK_THAT(corrupt.output, Catch::Contains("checksum"));
+}
