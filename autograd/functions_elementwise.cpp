@@ -129,10 +129,21 @@ Variable sign(const Variable& a) {
                      [](const Variable& g, const std::vector<bool>&) -> Grads { return {g * 0.0}; });
 }
 
+namespace {
+// relu's backward as an op of its own: g where y > 0, else 0. Linear in g, so its backward is itself.
+Variable relu_backward(const Variable& g, const Tensor& y) {
+  return make_result(ops::relu_backward(g.data(), y), {g}, "relu_backward",
+                     [y](const Variable& gg, const std::vector<bool>&) -> Grads { return {relu_backward(gg, y)}; });
+}
+}  // namespace
+
 Variable relu(const Variable& a) {
-  const Tensor positive = ops::gt(a.data(), Tensor::zeros({}, a.dtype()));
-  return make_result(ops::relu(a.data()), {a}, "relu", [positive](const Variable& g, const std::vector<bool>&) -> Grads {
-    return {g * constant(positive)};
+  const Tensor y = ops::relu(a.data());
+  // The output is saved (not a mask): x > 0 exactly where relu(x) > 0, and the next layer usually keeps
+  // y alive anyway. SavedVariable turns an in-place write to y before backward into an error.
+  const SavedVariable sy(Variable(y), "relu");
+  return make_result(y, {a}, "relu", [sy](const Variable& g, const std::vector<bool>&) -> Grads {
+    return {relu_backward(g, sy.unpack().data())};
   });
 }
 

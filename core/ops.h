@@ -42,6 +42,8 @@ Tensor relu(const Tensor& a);
 Tensor sigmoid(const Tensor& a);
 Tensor tanh(const Tensor& a);
 Tensor clamp(const Tensor& a, double lo, double hi);
+// relu's backward in one pass: g where y > 0, else 0 (y = relu(x) is positive exactly where x is).
+Tensor relu_backward(const Tensor& g, const Tensor& y);
 
 // ---- in place (bump the destination's version) -------------------------------------------------------
 void add_(Tensor& dst, const Tensor& src, double alpha = 1.0);  // dst += alpha * src (src broadcast)

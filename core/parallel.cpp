@@ -6,10 +6,17 @@
 #include <oneapi/tbb/info.h>
 #include <oneapi/tbb/parallel_for.h>
 
+#include <unistd.h>
+
+#include <cctype>
+#include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <memory>
 #include <mutex>
 #include <string>
+
+#include <cerrno>
 
 #include "core/error.h"
 
@@ -69,5 +76,40 @@ void parallel_for(int64_t begin, int64_t end, int64_t grain,
 }
 
 const char* blas_core_name() { return openblas_get_corename(); }
+
+namespace {
+
+// OpenBLAS kernel families that use AVX-512 (names as OPENBLAS_CORETYPE takes them, compared in lower case).
+bool avx512_core(std::string name) {
+  for (char& ch : name) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  return name == "skylakex" || name == "cooperlake" || name == "sapphirerapids";
+}
+
+bool cpu_has_avx512() {
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
+         __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl");
+}
+
+}  // namespace
+
+void use_fast_blas_core(char** argv) {
+  const char* forced = std::getenv("OPENBLAS_CORETYPE");
+  if (!forced || !*forced || avx512_core(forced) || !cpu_has_avx512()) return;
+  if (const char* keep = std::getenv("MIXGRAD_KEEP_BLAS_CORE"); keep && *keep && std::strcmp(keep, "0") != 0) {
+    std::fprintf(stderr,
+                 "mixgrad: warning: OPENBLAS_CORETYPE=%s makes OpenBLAS use kernels without AVX-512 on a CPU that has "
+                 "it; GEMMs run at about half speed (unset MIXGRAD_KEEP_BLAS_CORE to let mixgrad switch to SkylakeX)\n",
+                 forced);
+    return;
+  }
+  if (std::getenv("MIXGRAD_BLAS_REEXEC")) return;  // already re-executed once: never loop
+  setenv("MIXGRAD_BLAS_REEXEC", forced, 1);         // remembers what the environment asked for
+  setenv("OPENBLAS_CORETYPE", "SkylakeX", 1);
+  execv("/proc/self/exe", argv);
+  std::fprintf(stderr, "mixgrad: warning: could not re-execute with OPENBLAS_CORETYPE=SkylakeX (%s); OpenBLAS keeps "
+               "the slower %s kernels\n", std::strerror(errno), forced);
+  setenv("OPENBLAS_CORETYPE", forced, 1);
+}
 
 }  // namespace mg

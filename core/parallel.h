@@ -23,4 +23,11 @@ void init_threading();
 // The OpenBLAS kernel family in use ("Haswell", "SkylakeX", ...), reported with every benchmark figure.
 const char* blas_core_name();
 
+// OpenBLAS picks its kernels when it is loaded, from the CPU or from OPENBLAS_CORETYPE. When that variable
+// forces a family without AVX-512 (these machines preset Haswell) on a CPU with AVX-512, GEMMs run at about
+// half speed; this re-executes the program (argv, via /proc/self/exe) with OPENBLAS_CORETYPE=SkylakeX.
+// Call it first thing in main(). MIXGRAD_KEEP_BLAS_CORE=1 keeps the environment's choice (a warning is then
+// printed once). Returns only when no re-execution happens (or it failed, with a warning).
+void use_fast_blas_core(char** argv);
+
 }  // namespace mg

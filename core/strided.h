@@ -1,8 +1,9 @@
 // Walking N operands of one shape with their own strides: the engine behind elementwise kernels and copies.
 // Dimensions that are contiguous for every operand are merged first, so a contiguous op is one flat loop.
-// Work is split across threads by rows of the innermost dimension; each element is written exactly once,
-// so results do not depend on the thread count.
+// Work is split across threads by rows of the innermost dimension (long rows in fixed pieces); each element
+// is written exactly once, so results do not depend on the thread count.
 #pragma once
+#include <algorithm>
 #include <array>
 #include <cstdint>
 
@@ -51,9 +52,15 @@ void for_each_row(const Shape& shape, const std::array<const Strides*, N>& strid
   std::array<int64_t, N> inner_strides;
   for (std::size_t k = 0; k < N; ++k) inner_strides[k] = layout.strides[k].back();
 
-  const int64_t grain = std::max<int64_t>(1, 32768 / std::max<int64_t>(inner, 1));
-  parallel_for(0, rows, grain, [&](int64_t r0, int64_t r1) {
-    for (int64_t r = r0; r < r1; ++r) {
+  // Long rows are cut into pieces of kPiece elements so that a contiguous tensor (one merged row) is
+  // still split across threads; callers treat every element independently, so the cut changes nothing.
+  constexpr int64_t kPiece = 16384;
+  const int64_t pieces = inner > 2 * kPiece ? (inner + kPiece - 1) / kPiece : 1;
+  const int64_t piece_len = pieces == 1 ? inner : kPiece;
+  const int64_t grain = std::max<int64_t>(1, 32768 / std::max<int64_t>(piece_len, 1));
+  parallel_for(0, rows * pieces, grain, [&](int64_t j0, int64_t j1) {
+    for (int64_t job = j0; job < j1; ++job) {
+      const int64_t r = job / pieces, start = (job % pieces) * piece_len;
       std::array<int64_t, N> offsets{};
       int64_t rest = r;
       for (int64_t d = ndim - 2; d >= 0; --d) {
@@ -61,7 +68,8 @@ void for_each_row(const Shape& shape, const std::array<const Strides*, N>& strid
         rest /= layout.shape[d];
         for (std::size_t k = 0; k < N; ++k) offsets[k] += i * layout.strides[k][d];
       }
-      row(offsets, inner, inner_strides);
+      for (std::size_t k = 0; k < N; ++k) offsets[k] += start * inner_strides[k];
+      row(offsets, std::min(piece_len, inner - start), inner_strides);
     }
   });
 }

@@ -4,9 +4,11 @@
 #include <string>
 
 #include "core/error.h"
+#include "core/parallel.h"
 #include "experiments/cli/commands.h"
 
 int main(int argc, char** argv) {
+  mg::use_fast_blas_core(argv);  // OpenBLAS's AVX-512 kernels where the environment forces slower ones
   CLI::App app{"mixgrad: a C++ deep-learning framework for CPUs, with mixup and FGSM (Zhang et al., ICLR 2021)"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "mixgrad 0.1");
@@ -23,6 +25,7 @@ int main(int argc, char** argv) {
   mg::cli::register_data(app);
   mg::cli::register_bench_loader(app);
   mg::cli::register_audit(app);
+  mg::cli::register_bench(app);
   // CLI11 reports a mistyped subcommand as "a subcommand is required"; name it instead.
   if (argc > 1 && argv[1][0] != '-') {
     bool known = false;

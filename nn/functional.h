@@ -44,4 +44,18 @@ Variable dropout(const Variable& x, double p, bool training, Generator& gen);
 // The same with a given mask (already holding 0 or 1/(1-p)): x * mask. Used by gradcheck and audits.
 Variable dropout_with_mask(const Variable& x, const Tensor& mask);
 
+// Counts the multiply-adds of the conv2d and linear forward calls made while it is alive (the benchmark's
+// FLOP count). One counter at a time; calls from any thread are counted.
+class MacCounter {
+ public:
+  MacCounter();
+  ~MacCounter();
+  MacCounter(const MacCounter&) = delete;
+  MacCounter& operator=(const MacCounter&) = delete;
+  int64_t macs() const;
+};
+namespace detail {
+void count_macs(int64_t macs);  // adds to the live MacCounter, if any
+}
+
 }  // namespace mg::nn

@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <cstring>
+#include <type_traits>
 
 #include "core/gemm.h"
+#include "core/kernels/conv_avx512.h"
 #include "core/parallel.h"
 #include "core/tensor.h"
 
@@ -118,6 +120,8 @@ void col2im(const T* col, int64_t ld, const Conv2dShape& s, T* x) {
 
 template <typename T>
 void conv2d_forward(const T* x, const T* w, const T* bias, T* y, const Conv2dShape& s) {
+  if constexpr (std::is_same_v<T, float>)
+    if (conv_avx512_enabled()) return avx512::conv2d_forward(x, w, bias, y, s);
   const int64_t cs = s.chunk_samples(), p = s.out_plane(), k = s.col_rows();
   parallel_for(0, s.chunks(), 1, [&](int64_t c0, int64_t c1) {
     Tensor col_holder, out_holder;
@@ -147,6 +151,8 @@ void conv2d_forward(const T* x, const T* w, const T* bias, T* y, const Conv2dSha
 
 template <typename T>
 void conv2d_input_grad(const T* gy, const T* w, T* gx, const Conv2dShape& s) {
+  if constexpr (std::is_same_v<T, float>)
+    if (conv_avx512_enabled()) return avx512::conv2d_input_grad(gy, w, gx, s);
   const int64_t cs = s.chunk_samples(), p = s.out_plane(), k = s.col_rows();
   parallel_for(0, s.chunks(), 1, [&](int64_t c0, int64_t c1) {
     Tensor col_holder, gy_holder;
@@ -169,6 +175,8 @@ void conv2d_input_grad(const T* gy, const T* w, T* gx, const Conv2dShape& s) {
 
 template <typename T>
 void conv2d_weight_grad(const T* x, const T* gy, T* gw, const Conv2dShape& s) {
+  if constexpr (std::is_same_v<T, float>)
+    if (conv_avx512_enabled()) return avx512::conv2d_weight_grad(x, gy, gw, s);
   const int64_t cs = s.chunk_samples(), p = s.out_plane(), k = s.col_rows(), wsize = s.out_channels * k;
   const int64_t chunks = s.chunks(), groups = std::min(chunks, kWeightGradGroups);
   if (chunks == 0) {

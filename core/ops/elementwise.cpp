@@ -123,6 +123,11 @@ Tensor clamp(const Tensor& a, double lo, double hi) {
   });
 }
 
+Tensor relu_backward(const Tensor& g, const Tensor& y) {
+  MG_CHECK(g.shape() == y.shape(), "relu_backward: gradient ", describe(g), " does not match the output ", describe(y));
+  return binary("relu_backward", g, y, []<typename T>() { return [](T gv, T yv) -> T { return yv > T(0) ? gv : T(0); }; });
+}
+
 Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
   MG_CHECK(cond.dtype() == a.dtype() && a.dtype() == b.dtype(), "where: dtype mismatch, ", describe(cond), ", ",
            describe(a), ", ", describe(b));

@@ -2,6 +2,7 @@
 // elements". Threads split the rows; a long row is cut into fixed chunks of kChunk elements whose partial
 // results are combined in chunk order. The split depends only on the shape, never on the thread count, so
 // sums are bitwise identical on 1 and N threads.
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -102,9 +103,66 @@ Tensor extremum(const Tensor& a, const std::vector<int64_t>& axes, bool keepdim)
   return out;
 }
 
+// sum_contiguous over the concatenation of `count` blocks of `len` elements (len % 8 == 0), `stride`
+// apart: the same additions in the same order, without gathering the blocks first.
+template <typename T>
+T sum_blocks(const T* first, int64_t len, int64_t stride, int64_t count) {
+  T lanes[8] = {};
+  for (int64_t n = 0; n < count; ++n) {
+    const T* x = first + n * stride;
+    for (int64_t i = 0; i + 8 <= len; i += 8)
+      for (int k = 0; k < 8; ++k) lanes[k] += x[i + k];
+  }
+  const T tail = 0;
+  return ((lanes[0] + lanes[4]) + (lanes[1] + lanes[5])) + ((lanes[2] + lanes[6]) + (lanes[3] + lanes[7])) + tail;
+}
+
+// The per-channel sum of a contiguous (N, C, ...) tensor over every axis but 1 (a bias gradient), equal
+// bit for bit to the generic path (which first copies the tensor to (C, N, ...)): each channel's row is
+// the concatenation of its N planes, cut into the same kChunk pieces. Returns false when the plane size
+// does not allow that (then the generic path runs).
+bool sum_per_channel(const Tensor& a, const std::vector<int64_t>& axes_in, Tensor& out) {
+  if (a.dim() < 2 || !a.is_contiguous()) return false;
+  std::vector<int64_t> axes = normalize_axes(axes_in, a.dim());
+  std::sort(axes.begin(), axes.end());
+  std::vector<int64_t> expected{0};
+  for (int64_t d = 2; d < a.dim(); ++d) expected.push_back(d);
+  if (axes != expected) return false;
+  const int64_t n = a.shape()[0], c = a.shape()[1], plane = c == 0 || n == 0 ? 0 : a.numel() / (n * c), r = n * plane;
+  if (plane == 0 || plane % 8 != 0 || (r > kChunk && kChunk % plane != 0)) return false;
+  visit_dtype(a.dtype(), [&]<typename T>() {
+    const T* x = a.data<T>();
+    T* o = out.data<T>();
+    parallel_for(0, c, std::max<int64_t>(1, kChunk / r), [&](int64_t c0, int64_t c1) {
+      for (int64_t ch = c0; ch < c1; ++ch) {
+        const T* first = x + ch * plane;
+        if (r <= kChunk) {
+          o[ch] = sum_blocks(first, plane, c * plane, n);
+          continue;
+        }
+        const int64_t per_chunk = kChunk / plane;  // planes per chunk of the generic path
+        T total = 0;
+        for (int64_t n0 = 0; n0 < n; n0 += per_chunk)
+          total += sum_blocks(first + n0 * c * plane, plane, c * plane, std::min(per_chunk, n - n0));
+        o[ch] = total;
+      }
+    });
+  });
+  return true;
+}
+
 }  // namespace
 
 Tensor sum(const Tensor& a, const std::vector<int64_t>& axes, bool keepdim) {
+  if (a.defined() && a.dim() >= 2) {
+    Shape out_shape{a.shape()[1]};
+    if (keepdim) {
+      out_shape.assign(a.dim(), 1);
+      out_shape[1] = a.shape()[1];
+    }
+    Tensor out = Tensor::empty(out_shape, a.dtype());
+    if (sum_per_channel(a, axes, out)) return out;
+  }
   RowLayout l = to_rows(a, axes, keepdim);
   Tensor out = Tensor::empty(l.out_shape, a.dtype());
   visit_dtype(a.dtype(), [&]<typename T>() { sum_rows(l.rows.data<T>(), out.data<T>(), l.m, l.r); });

@@ -26,5 +26,6 @@ std::vector<double> parse_eps_list(const std::string& text);  // "0,1,2" -> {0, 
 void register_data(CLI::App& app);
 void register_bench_loader(CLI::App& app);
 void register_audit(CLI::App& app);
+void register_bench(CLI::App& app);
 
 }  // namespace mg::cli

@@ -52,6 +52,7 @@ Variable conv2d(const Variable& x, const Variable& weight, const Variable& bias,
   const Tensor xc = x.data().contiguous(), wc = weight.data().contiguous();
   const Tensor bc = bias.defined() ? bias.data().contiguous() : Tensor();
   Tensor y = Tensor::empty({s.batch, s.out_channels, s.out_h, s.out_w}, x.dtype());
+  detail::count_macs(s.batch * s.out_sample() * s.col_rows());
   visit_dtype(x.dtype(), [&]<typename T>() {
     kernels::conv2d_forward<T>(xc.data<T>(), wc.data<T>(), bc.defined() ? bc.data<T>() : nullptr, y.data<T>(), s);
   });

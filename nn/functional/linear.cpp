@@ -22,6 +22,7 @@ Variable linear(const Variable& x, const Variable& weight, const Variable& bias)
   const Tensor xc = x.data().contiguous(), wc = weight.data().contiguous();
   const Tensor bc = bias.defined() ? bias.data().contiguous() : Tensor();
   Tensor y = Tensor::empty({n, out}, x.dtype());
+  detail::count_macs(n * out * in);
   visit_dtype(x.dtype(), [&]<typename T>() {
     T* py = y.data<T>();
     gemm<T>(false, true, n, out, in, T(1), xc.data<T>(), in, wc.data<T>(), in, T(0), py, out);

@@ -16,7 +16,16 @@ namespace {
 
 using Grads = std::vector<Variable>;
 using kernels::Pool2dShape;
-using Argmax = std::shared_ptr<const std::vector<int32_t>>;
+// Argmax positions (int32) kept for backward. They live in a float32 tensor of the same element count so
+// that the buffer comes from the caching allocator: a fresh multi-megabyte malloc every training step
+// would be returned to the OS and page-faulted in again.
+struct ArgmaxBuffer {
+  Tensor holder;
+  explicit ArgmaxBuffer(int64_t n) : holder(Tensor::empty({n})) {}
+  int32_t* data() const { return reinterpret_cast<int32_t*>(const_cast<float*>(holder.data<float>())); }
+};
+static_assert(sizeof(float) == sizeof(int32_t));
+using Argmax = std::shared_ptr<const ArgmaxBuffer>;
 
 Pool2dShape pool_geometry(const char* op, const Tensor& x, int64_t kernel, int64_t stride) {
   MG_CHECK(x.dim() == 4, op, ": input must be 4-d (N, C, H, W), got ", describe(x));
@@ -76,7 +85,7 @@ Variable max_pool2d(const Variable& x, int64_t kernel, int64_t stride) {
   Tensor y = Tensor::empty(output_shape(x.shape(), s), x.dtype());
   // The argmax positions are kept only when a backward pass can need them.
   const bool record = grad_mode_enabled() && x.requires_grad();
-  auto argmax = std::make_shared<std::vector<int32_t>>(record ? y.numel() : 0);
+  auto argmax = std::make_shared<ArgmaxBuffer>(record ? y.numel() : 0);
   visit_dtype(x.dtype(), [&]<typename T>() {
     kernels::max_pool2d_forward<T>(xc.data<T>(), y.data<T>(), record ? argmax->data() : nullptr, s);
   });

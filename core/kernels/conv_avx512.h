@@ -1,0 +1,35 @@
+// Float32 convolution kernels for CPUs with AVX-512: "implicit GEMM" without an im2col buffer.
+//
+// Every convolution pass is a matrix product C = A·B whose one operand is built on the fly, 32 columns at a
+// time, straight from the NCHW tensors into a small buffer that stays in the L1 cache (the im2col matrix is
+// never materialised), and multiplied by an 8x32 register-blocked AVX-512 micro-kernel:
+//   forward       y (O, N·P)  = W (O, C·kh·kw)             · im2col(x)
+//   input grad    stride 1:   gx (C, N·H·W) = W' (C, O·kh·kw) · im2col(gy padded by k-1-p), W' the weights
+//                             flipped and transposed (a convolution of gy);
+//                 otherwise:  cols (C·kh·kw, N·P) = Wᵀ · gy, scattered back into gx (col2im) per sample group
+//   weight grad   gWᵀ (C·kh·kw, O) = im2col(x) · gyᵀ, the reduction over N·P split into a fixed number of
+//                 sample groups whose partial sums are added in group order.
+// Every output element is computed by one micro-kernel sequence in a fixed order, and the splits (column
+// strips, sample groups, row panels) depend only on the shape, so results are bitwise identical on 1 and N
+// threads. They differ in the last bits from the OpenBLAS path (conv.cpp), which machines without AVX-512
+// (and float64) use.
+#pragma once
+#include "core/kernels/conv.h"
+
+namespace mg::kernels {
+
+// True when the CPU has AVX-512 (F, DQ, BW, VL) and the fast path is not switched off (environment
+// variable MIXGRAD_NO_AVX512=1, or set_conv_avx512(false)).
+bool conv_avx512_enabled();
+// Switches the AVX-512 path on or off (on only takes effect on a CPU that has AVX-512). For tests and
+// comparisons; returns the previous setting.
+bool set_conv_avx512(bool on);
+
+namespace avx512 {
+// The same contracts as conv2d_forward / conv2d_input_grad / conv2d_weight_grad in conv.h, for float.
+void conv2d_forward(const float* x, const float* w, const float* bias, float* y, const Conv2dShape& s);
+void conv2d_input_grad(const float* gy, const float* w, float* gx, const Conv2dShape& s);
+void conv2d_weight_grad(const float* x, const float* gy, float* gw, const Conv2dShape& s);
+}  // namespace avx512
+
+}  // namespace mg::kernels

@@ -1,0 +1,81 @@
+// `mixgrad bench --model M --mode train|eval|fgsm --batch-size B --threads T [--iters N] [--warmup W] [--json]`:
+// images per second of one training step, eval forward pass or FGSM step on synthetic seeded inputs
+// (experiments/bench.h says what each mode runs and how FLOPs are counted). scripts/bench_vs_torch.py runs
+// it side by side with PyTorch. A tool, not a test: nothing is asserted about speed.
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
+#include "core/parallel.h"
+#include "experiments/bench.h"
+#include "experiments/cli/commands.h"
+#include "nn/models.h"
+
+namespace mg::cli {
+namespace {
+
+struct BenchArgs {
+  std::string model = "smallcnn", mode = "train";
+  int64_t batch_size = 128, iters = 10, warmup = 2;
+  uint64_t seed = 0;
+  int threads = 0;
+  bool json = false, verbose = false;
+};
+
+// The machine's FP32 peak is not probed; the README gives it (about 420 GFLOP/s on 2 AVX-512 cores).
+void run_bench(const BenchArgs& a) {
+  apply_threads(a.threads);
+  experiments::BenchConfig c{.model = a.model,
+                             .mode = experiments::parse_bench_mode(a.mode),
+                             .batch_size = a.batch_size,
+                             .iters = a.iters,
+                             .warmup = a.warmup,
+                             .seed = a.seed,
+                             .verbose = a.verbose};
+  const experiments::BenchResult r = experiments::run_bench(c);
+  if (a.json) {
+    const nlohmann::json out = {{"model", a.model},
+                                {"mode", a.mode},
+                                {"batch_size", a.batch_size},
+                                {"threads", r.threads},
+                                {"iters", a.iters},
+                                {"warmup", a.warmup},
+                                {"images_per_s", r.images_per_s},
+                                {"images_per_s_min", r.images_per_s_min},
+                                {"images_per_s_max", r.images_per_s_max},
+                                {"gflops", r.gflops},
+                                {"flops_per_iter", r.flops_per_iter},
+                                {"peak_rss_mb", r.peak_rss_mb},
+                                {"blas_core", r.blas_core},
+                                {"checksum", r.checksum}};
+    std::printf("%s\n", out.dump().c_str());
+    return;
+  }
+  std::printf("bench %s %s: batch %lld, %d threads, BLAS core %s, %lld warm-up + %lld timed iterations\n",
+              a.model.c_str(), a.mode.c_str(), static_cast<long long>(a.batch_size), r.threads, r.blas_core.c_str(),
+              static_cast<long long>(a.warmup), static_cast<long long>(a.iters));
+  std::printf("%.1f images/s (median; min %.1f, max %.1f), %.1f GFLOP/s achieved (%.2f GFLOP per iteration), "
+              "peak RSS %.0f MiB\n",
+              r.images_per_s, r.images_per_s_min, r.images_per_s_max, r.gflops, r.flops_per_iter / 1e9,
+              r.peak_rss_mb);
+}
+
+}  // namespace
+
+void register_bench(CLI::App& app) {
+  auto args = std::make_shared<BenchArgs>();
+  CLI::App* cmd = app.add_subcommand(
+      "bench", "images/s of a training step, eval pass or FGSM step on synthetic inputs (compare: "
+               "scripts/bench_vs_torch.py)");
+  cmd->add_option("--model", args->model, "smallcnn, smallcnn-bn or preact-resnet18")->check(CLI::IsMember(nn::model_names()));
+  cmd->add_option("--mode", args->mode, "train, eval or fgsm")->check(CLI::IsMember({"train", "eval", "fgsm"}));
+  cmd->add_option("--batch-size", args->batch_size, "images per step")->check(CLI::PositiveNumber);
+  cmd->add_option("--iters", args->iters, "timed iterations")->check(CLI::PositiveNumber);
+  cmd->add_option("--warmup", args->warmup, "untimed iterations first")->check(CLI::NonNegativeNumber);
+  cmd->add_option("--seed", args->seed, "seed of the weights and the synthetic batch");
+  add_threads_option(*cmd, args->threads);
+  cmd->add_flag("--json", args->json, "one JSON object on stdout");
+  cmd->add_flag("--verbose", args->verbose, "each iteration's time on stderr");
+  cmd->callback([args] { run_bench(*args); });
+}
+
+}  // namespace mg::cli

@@ -1,0 +1,81 @@
+// `mixgrad bench`: every mode runs and reports the documented JSON fields (nothing is asserted about
+// speed), FLOPs are counted as documented, bad arguments fail, and the OpenBLAS core switch.
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include "tests/test_util.h"
+
+using mg::test::mixgrad_binary;
+using mg::test::run_command;
+
+namespace {
+
+bool cpu_has_avx512() {
+  return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq") &&
+         __builtin_cpu_supports("avx512vl");
+}
+
+nlohmann::json bench_json(const std::string& args, const std::string& env = "") {
+  const auto result = run_command(env + " " + mixgrad_binary() + " bench " + args + " --json");
+  INFO(result.output);
+  REQUIRE(result.status == 0);
+  // The JSON object is the last line (a warning may precede it on stderr, which run_command merges).
+  std::string text = result.output;
+  while (!text.empty() && text.back() == '\n') text.pop_back();
+  return nlohmann::json::parse(text.substr(text.rfind('\n') == std::string::npos ? 0 : text.rfind('\n') + 1));
+}
+
+}  // namespace
+
+TEST_CASE("bench: train, eval and fgsm report images/s, GFLOP/s, memory and the BLAS core", "[cli][bench]") {
+  // smallcnn's multiply-adds per image: the four convolutions and the two linear layers.
+  const double macs = 32.0 * 1024 * 27 + 32.0 * 1024 * 288 + 64.0 * 256 * 288 + 64.0 * 256 * 576 + 4096.0 * 256 +
+                      256.0 * 10;
+  for (const std::string mode : {"train", "eval", "fgsm"}) {
+    INFO(mode);
+    const nlohmann::json r = bench_json("--model smallcnn --mode " + mode + " --batch-size 4 --iters 2 --warmup 1 --threads 2");
+    for (const char* key : {"model", "mode", "batch_size", "threads", "images_per_s", "images_per_s_min",
+                            "images_per_s_max", "gflops", "peak_rss_mb", "blas_core"})
+      CHECK(r.contains(key));
+    CHECK(r["model"] == "smallcnn");
+    CHECK(r["mode"] == mode);
+    CHECK(r["batch_size"] == 4);
+    CHECK(r["threads"] == 2);
+    CHECK(r["images_per_s"].get<double>() > 0);
+    CHECK(r["images_per_s_min"].get<double>() <= r["images_per_s"].get<double>());
+    CHECK(r["images_per_s"].get<double>() <= r["images_per_s_max"].get<double>());
+    CHECK(r["gflops"].get<double>() > 0);
+    CHECK(r["peak_rss_mb"].get<double>() > 0);
+    CHECK(!r["blas_core"].get<std::string>().empty());
+    const double passes = mode == "eval" ? 1.0 : 3.0;
+    CHECK(r["flops_per_iter"].get<double>() == Approx(passes * 2.0 * macs * 4));
+  }
+}
+
+TEST_CASE("bench: the other models run", "[cli][bench]") {
+  for (const std::string model : {"smallcnn-bn", "preact-resnet18"}) {
+    const nlohmann::json r = bench_json("--model " + model + " --mode train --batch-size 2 --iters 1 --warmup 0");
+    CHECK(r["model"] == model);
+    CHECK(r["images_per_s"].get<double>() > 0);
+  }
+}
+
+TEST_CASE("bench: bad arguments are rejected", "[cli][bench]") {
+  CHECK(run_command(mixgrad_binary() + " bench --mode sprint").status != 0);
+  CHECK(run_command(mixgrad_binary() + " bench --model resnet9000").status != 0);
+  CHECK(run_command(mixgrad_binary() + " bench --iters 0").status != 0);
+}
+
+TEST_CASE("bench: a forced non-AVX-512 OpenBLAS core is replaced, unless the user keeps it", "[cli][bench][blas]") {
+  const nlohmann::json keep = bench_json("--mode eval --batch-size 2 --iters 1 --warmup 0",
+                                         "OPENBLAS_CORETYPE=Haswell MIXGRAD_KEEP_BLAS_CORE=1");
+  CHECK(keep["blas_core"] == "Haswell");
+  const nlohmann::json fixed = bench_json("--mode eval --batch-size 2 --iters 1 --warmup 0", "OPENBLAS_CORETYPE=Haswell");
+  if (cpu_has_avx512())
+    CHECK(fixed["blas_core"] == "SkylakeX");
+  else
+    CHECK(fixed["blas_core"] == "Haswell");
+  const auto warned = run_command("OPENBLAS_CORETYPE=Haswell MIXGRAD_KEEP_BLAS_CORE=1 " + mixgrad_binary() +
+                                  " bench --mode eval --batch-size 2 --iters 1 --warmup 0");
+  if (cpu_has_avx512()) CHECK_THAT(warned.output, Catch::Contains("half speed"));
+}
