@@ -6,9 +6,12 @@
 #include <filesystem>
 
 #include "core/error.h"
+#include "core/parallel.h"
 #include "datasets/loader.h"
+#include "datasets/registry.h"
 #include "experiments/analyze.h"
 #include "experiments/evaluate.h"
+#include "experiments/projection.h"
 #include "experiments/report.h"
 #include "experiments/run_dir.h"
 #include "experiments/trained_run.h"
@@ -78,6 +81,15 @@ nlohmann::json reproduce(const Preset& p, const ReproduceOptions& o) {
   const auto start = std::chrono::steady_clock::now();
   prepare_run_dir(o.out, o.resume, o.force);
   const int64_t seeds = o.seeds > 0 ? o.seeds : p.seeds;
+  {  // measured before anything long starts, so that a user can stop a run that will not fit their day
+    const data::Splits splits = data::load_dataset(p.train.dataset, o.data_dir);
+    const Projection pr = project_reproduce(p, seeds, splits.train.size(), splits.test.size());
+    std::fprintf(stderr,
+                 "reproduce: projected time %s for %lld runs (training %.0f images/s, evaluation %.0f images/s, "
+                 "measured now on %d threads), plus the approximation analysis\n",
+                 format_duration(pr.seconds).c_str(), static_cast<long long>(2 * seeds), pr.train_images_per_s,
+                 pr.eval_images_per_s, num_threads());
+  }
   std::vector<nlohmann::json> erm, mixup;
   std::vector<int64_t> seed_list;
   for (int64_t s = 0; s < seeds; ++s) {

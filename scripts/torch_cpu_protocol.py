@@ -10,7 +10,9 @@ on the test split (with ../shared/data: the first 1017 official test images).
     /usr/bin/python3 scripts/torch_cpu_protocol.py --data DIR [--epochs 15] [--seeds 3] [--threads 2]
         [--train-subset N] [--out results.json]
 
-Prints and writes {"erm": {"clean_acc": {"mean", "std", "values"}}, "mixup": {...}, "settings": {...}}.
+Prints and writes {"erm": {"clean_acc": {"mean", "std", "values"}}, "mixup": {...}, "settings": {...},
+"finished": {"erm": {seed: acc}, ...}}. With --out, every finished run is written at once, and a later call
+with the same --out and settings skips the runs already there (so the 6 runs can span several sittings).
 """
 import argparse
 import json
@@ -126,18 +128,36 @@ def main():
     x_train, y_train, x_test, y_test = load(args.data)
     if args.train_subset > 0:
         x_train, y_train = x_train[:args.train_subset], y_train[:args.train_subset]
-    result = {"settings": vars(args), "test_images": int(len(y_test))}
-    for name, alpha in (("erm", 0.0), ("mixup", 1.0)):
-        accs = [train_one(x_train, y_train, x_test, y_test, alpha, seed, args.epochs, args.batch_size)
-                for seed in range(args.seeds)]
-        result[name] = {"clean_acc": stat(accs)}
+    settings = {k: v for k, v in vars(args).items() if k not in ("out", "threads", "seeds", "data")}
+    result = {"settings": settings, "test_images": int(len(y_test)), "finished": {"erm": {}, "mixup": {}}}
+    if args.out and os.path.exists(args.out):  # resume: keep the runs an earlier, interrupted call finished
+        with open(args.out) as f:
+            previous = json.load(f)
+        if previous.get("settings") != settings:
+            raise SystemExit(f"{args.out}: written with settings {previous.get('settings')}, not {settings}; "
+                             "use another --out")
+        result["finished"] = previous["finished"]
+    for seed in range(args.seeds):  # seed by seed, so that an interrupted call leaves both methods balanced
+        for name, alpha in (("erm", 0.0), ("mixup", 1.0)):
+            if str(seed) in result["finished"][name]:
+                print(f"  {name} seed {seed}: already in {args.out}", file=sys.stderr)
+                continue
+            acc = train_one(x_train, y_train, x_test, y_test, alpha, seed, args.epochs, args.batch_size)
+            result["finished"][name][str(seed)] = acc
+            for method in ("erm", "mixup"):
+                accs = [result["finished"][method][k] for k in sorted(result["finished"][method], key=int)]
+                result[method] = {"clean_acc": stat(accs)} if accs else {}
+            write_atomic(args.out, result)
     text = json.dumps(result, indent=2)
     print(text)
-    if args.out:
-        with open(args.out + ".tmp", "w") as f:
-            f.write(text + "\n")
-        os.replace(args.out + ".tmp", args.out)
 
+
+def write_atomic(path, result):
+    if not path:
+        return
+    with open(path + ".tmp", "w") as f:
+        f.write(json.dumps(result, indent=2) + "\n")
+    os.replace(path + ".tmp", path)
 
 if __name__ == "__main__":
     main()

@@ -1,0 +1,22 @@
+// How long a `reproduce` preset will take on this machine, measured before it starts: a few timed training
+// and eval steps of the preset's model (experiments/bench.h) scaled by the preset's amount of work.
+#pragma once
+#include <cstdint>
+#include <string>
+
+#include "experiments/reproduce.h"
+
+namespace mg::experiments {
+
+struct Projection {
+  double train_images_per_s = 0, eval_images_per_s = 0;  // measured just now, on the current threads
+  double seconds = 0;  // every run of the preset: training, per-epoch evaluation and the FGSM sweep
+};
+
+// train_images / test_images: the sizes of the splits the preset will use.
+Projection project_reproduce(const Preset& preset, int64_t seeds, int64_t train_images, int64_t test_images);
+
+// "3 h 25 min", "12 min", "40 s".
+std::string format_duration(double seconds);
+
+}  // namespace mg::experiments
