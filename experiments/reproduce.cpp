@@ -31,6 +31,13 @@ nlohmann::json stat(const std::vector<double>& v) {
   return {{"mean", mean}, {"std", sd}, {"values", v}};
 }
 
+// The summary's key of an ε given in 1/255 units: "1", "2", "0.5" (not "1.0").
+std::string eps_key(double eps_255) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%g", eps_255);
+  return text;
+}
+
 // Trains (or reuses) one run and measures it: final metrics, FGSM accuracy per ε, the history.
 nlohmann::json run_one(const Preset& p, const TrainConfig& config, const std::string& dir, const ReproduceOptions& o) {
   bool finished = false;
@@ -46,7 +53,7 @@ nlohmann::json run_one(const Preset& p, const TrainConfig& config, const std::st
   std::string csv = "attack,eps_255,eps,accuracy,loss,count\n";
   for (double e : p.eps_255) {
     const EvalResult r = evaluate_attacked(run.classifier, test, {.kind = AttackKind::FGSM, .eps = e / 255.0}, config.seed);
-    fgsm[nlohmann::json(e).dump()] = r.accuracy;
+    fgsm[eps_key(e)] = r.accuracy;
     char line[200];
     std::snprintf(line, sizeof line, "fgsm,%g,%.10g,%.6f,%.6f,%lld\n", e, e / 255.0, r.accuracy, r.loss,
                   static_cast<long long>(r.count));
@@ -66,7 +73,7 @@ nlohmann::json summarise(const std::vector<nlohmann::json>& runs, const std::vec
   };
   nlohmann::json fgsm = nlohmann::json::object();
   for (double e : eps) {
-    const std::string key = nlohmann::json(e).dump();
+    const std::string key = eps_key(e);
     std::vector<double> v;
     for (const auto& r : runs) v.push_back(r["fgsm_acc"][key].get<double>());
     fgsm[key] = stat(v);
@@ -134,7 +141,7 @@ nlohmann::json reproduce(const Preset& p, const ReproduceOptions& o) {
   const auto mean = [&](const char* method, const char* key) { return summary["runs"][method][key]["mean"].get<double>(); };
   nlohmann::json robust = nlohmann::json::object();
   for (double e : p.eps_255) {
-    const std::string key = nlohmann::json(e).dump();
+    const std::string key = eps_key(e);
     robust[key] = summary["runs"]["mixup"]["fgsm_acc"][key]["mean"].get<double>() >
                   summary["runs"]["erm"]["fgsm_acc"][key]["mean"].get<double>();
   }
