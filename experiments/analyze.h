@@ -9,6 +9,11 @@
 
 namespace mg::experiments {
 
+// The sweeps' α values and segment scales s. The s = 1 … 1/16 and two smaller ones: on a trained ReLU
+// convnet the segments still cross ReLU kinks at s = 1/16, and the O(s) trend shows only below that.
+inline const std::vector<double> kSweepAlphas = {0.1, 0.2, 0.5, 1.0};
+inline const std::vector<double> kSweepScales = {1.0, 0.5, 0.25, 0.125, 0.0625, 0.01, 0.001};
+
 struct AnalyzeOptions {
   std::vector<double> alphas = {1.0};
   std::vector<double> scales = {1.0};

@@ -23,7 +23,7 @@ void register_analyze(CLI::App& app) {
   cmd->add_option("--alpha", a->alpha, "mixup α (default: the run's, or 1 for an ERM run)");
   cmd->add_option("--samples", a->samples, "training images analysed")->capture_default_str()->check(CLI::Range(2, 1 << 20));
   cmd->add_option("--draws", a->draws, "Monte Carlo (λ, partner) draws per image")->capture_default_str()->check(CLI::PositiveNumber);
-  cmd->add_flag("--sweep", a->sweep, "α in {0.1, 0.2, 0.5, 1} × s in {1, 1/2, 1/4, 1/8, 1/16}");
+  cmd->add_flag("--sweep", a->sweep, "α in {0.1, 0.2, 0.5, 1} × s in {1, 1/2, 1/4, 1/8, 1/16, 1/100, 1/1000}");
   add_threads_option(*cmd, a->threads);
   cmd->callback([a] {
     apply_threads(a->threads);
@@ -35,8 +35,8 @@ void register_analyze(CLI::App& app) {
     const double alpha = a->alpha > 0 ? a->alpha : (run.config.mixup_alpha > 0 ? run.config.mixup_alpha : 1.0);
     o.alphas = {alpha};
     if (a->sweep) {
-      o.alphas = {0.1, 0.2, 0.5, 1.0};
-      o.scales = {1.0, 0.5, 0.25, 0.125, 0.0625};
+      o.alphas = experiments::kSweepAlphas;
+      o.scales = experiments::kSweepScales;
     }
     std::printf("%s\n", experiments::analyze_run(run, o).dump(2).c_str());
   });
