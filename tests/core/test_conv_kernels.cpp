@@ -116,3 +116,23 @@ TEST_CASE("conv kernels: float32 results are bitwise identical on 1 and 2 thread
   }
   set_num_threads(before);
 }
+
+TEST_CASE("conv kernels: weights changed in place at the same address are never served a stale transform",
+          "[core][conv][kernels]") {
+  // 3x3 stride-1 convolutions with even outputs take the Winograd path, whose weight transforms are cached.
+  Generator gen(13, 3);
+  const Conv2dShape s = kernels::make_conv2d_shape(4, 16, 8, 8, 24, 3, 3, 1, 1);
+  const std::vector<float> x = draw(s.batch * s.in_sample(), gen), b = draw(s.out_channels, gen);
+  std::vector<float> w = draw(s.out_channels * s.col_rows(), gen);
+  std::vector<float> first(s.batch * s.out_sample()), again(first.size()), changed(first.size());
+  kernels::conv2d_forward<float>(x.data(), w.data(), b.data(), first.data(), s);
+  kernels::conv2d_forward<float>(x.data(), w.data(), b.data(), again.data(), s);
+  CHECK(std::memcmp(first.data(), again.data(), first.size() * sizeof(float)) == 0);
+  w[w.size() / 2] += 0.5f;  // one weight, in place: same pointer, same shape
+  kernels::conv2d_forward<float>(x.data(), w.data(), b.data(), changed.data(), s);
+  const std::vector<double> xd(x.begin(), x.end()), wd(w.begin(), w.end()), bd(b.begin(), b.end());
+  std::vector<double> expected(first.size());
+  kernels::conv2d_forward<double>(xd.data(), wd.data(), bd.data(), expected.data(), s);
+  CHECK(rel_error(changed, expected) < 2e-6);
+  CHECK(std::memcmp(first.data(), changed.data(), first.size() * sizeof(float)) != 0);
+}
