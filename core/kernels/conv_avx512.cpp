@@ -640,14 +640,18 @@ class WinogradWeightCache {
     {
       std::lock_guard lock(mutex_);
       for (auto it = entries_.begin(); it != entries_.end(); ++it)
-        if (it->o == o && it->c == c && std::memcmp(it->weights.data(), w, count * sizeof(float)) == 0) {
+        if (it->o == o && it->c == c && std::memcmp(it->weights.data<float>(), w, count * sizeof(float)) == 0) {
           entries_.splice(entries_.begin(), entries_, it);
           return entries_.front().u;
         }
     }
     Tensor u = winograd_weights(w, o, c);
+    // The copy comes from the caching allocator: in training every step misses, and a fresh multi-megabyte
+    // malloc per call would be page-faulted in again each time.
+    Tensor copy = Tensor::empty({static_cast<int64_t>(count)});
+    std::memcpy(copy.data<float>(), w, count * sizeof(float));
     std::lock_guard lock(mutex_);
-    entries_.push_front({o, c, std::vector<float>(w, w + count), u});
+    entries_.push_front({o, c, copy, u});
     bytes_ += entry_bytes(entries_.front());
     while (bytes_ > kCacheBytes && entries_.size() > 1) {
       bytes_ -= entry_bytes(entries_.back());
@@ -660,10 +664,9 @@ class WinogradWeightCache {
   static constexpr std::size_t kCacheBytes = std::size_t{256} << 20;
   struct Entry {
     int64_t o, c;
-    std::vector<float> weights;
-    Tensor u;
+    Tensor weights, u;
   };
-  static std::size_t entry_bytes(const Entry& e) { return (e.weights.size() + e.u.numel()) * sizeof(float); }
+  static std::size_t entry_bytes(const Entry& e) { return static_cast<std::size_t>(e.weights.numel() + e.u.numel()) * sizeof(float); }
   std::mutex mutex_;
   std::list<Entry> entries_;  // most recently used first
   std::size_t bytes_ = 0;
