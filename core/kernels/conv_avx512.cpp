@@ -277,6 +277,14 @@ void pack_im2col(const float* x, const Geom& g, int64_t k0, int64_t rows, const 
 }
 
 // ---- the micro-kernel ---------------------------------------------------------------------------------
+template <int MR>
+inline void zero_tile(__m512 (&c0)[MR], __m512 (&c1)[MR]) {
+  for (int r = 0; r < MR; ++r) {
+    c0[r] = _mm512_setzero_ps();
+    c1[r] = _mm512_setzero_ps();
+  }
+}
+
 // Writes an MR x 32 tile of accumulators to C (added to C's old values when acc).
 template <int MR>
 inline void store_tile(__m512 (&c0)[MR], __m512 (&c1)[MR], float* c, int64_t ldc, bool acc) {
@@ -297,10 +305,7 @@ inline void store_tile(__m512 (&c0)[MR], __m512 (&c1)[MR], float* c, int64_t ldc
 template <int MR>
 void micro(int64_t kc, const float* a, int64_t rs, int64_t ks, const float* b, float* c, int64_t ldc, bool acc) {
   __m512 c0[MR], c1[MR];
-  for (int r = 0; r < MR; ++r) {
-    c0[r] = _mm512_setzero_ps();
-    c1[r] = _mm512_setzero_ps();
-  }
+  zero_tile<MR>(c0, c1);
   const float* ak = a;
   for (int64_t k = 0; k < kc; ++k, ak += ks) {
     const __m512 b0 = _mm512_load_ps(b + k * kNR), b1 = _mm512_load_ps(b + k * kNR + 16);
@@ -469,10 +474,7 @@ template <int MR>
 void micro_direct(int64_t kc, const float* a, int64_t rs, int64_t ks, const int32_t* off, const float* h0,
                   const float* h1, float* c, int64_t ldc, bool acc) {
   __m512 c0[MR], c1[MR];
-  for (int r = 0; r < MR; ++r) {
-    c0[r] = _mm512_setzero_ps();
-    c1[r] = _mm512_setzero_ps();
-  }
+  zero_tile<MR>(c0, c1);
   const float* ak = a;
   for (int64_t k = 0; k < kc; ++k, ak += ks) {
     const int64_t o = off[k];
@@ -498,10 +500,7 @@ template <int MR>
 void micro_rows(int64_t rows, int64_t len, const float* const* ar, const int64_t* row_off, int64_t step,
                 const float* b, float* c, int64_t ldc, bool acc) {
   __m512 c0[MR], c1[MR];
-  for (int r = 0; r < MR; ++r) {
-    c0[r] = _mm512_setzero_ps();
-    c1[r] = _mm512_setzero_ps();
-  }
+  zero_tile<MR>(c0, c1);
   for (int64_t ro = 0; ro < rows; ++ro) {
     const float* p[MR];
     for (int r = 0; r < MR; ++r) p[r] = ar[r] + row_off[ro];

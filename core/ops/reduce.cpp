@@ -119,17 +119,23 @@ T sum_blocks(const T* first, int64_t len, int64_t stride, int64_t count) {
 
 // The per-channel sum of a contiguous (N, C, ...) tensor over every axis but 1 (a bias gradient), equal
 // bit for bit to the generic path (which first copies the tensor to (C, N, ...)): each channel's row is
-// the concatenation of its N planes, cut into the same kChunk pieces. Returns false when the plane size
-// does not allow that (then the generic path runs).
-bool sum_per_channel(const Tensor& a, const std::vector<int64_t>& axes_in, Tensor& out) {
-  if (a.dim() < 2 || !a.is_contiguous()) return false;
+// the concatenation of its N planes, cut into the same kChunk pieces. Returns an undefined tensor when the
+// axes or the plane size do not allow that (then the generic path runs).
+Tensor sum_per_channel(const Tensor& a, const std::vector<int64_t>& axes_in, bool keepdim) {
+  if (!a.defined() || a.dim() < 2 || !a.is_contiguous()) return {};
   std::vector<int64_t> axes = normalize_axes(axes_in, a.dim());
   std::sort(axes.begin(), axes.end());
   std::vector<int64_t> expected{0};
   for (int64_t d = 2; d < a.dim(); ++d) expected.push_back(d);
-  if (axes != expected) return false;
+  if (axes != expected) return {};
   const int64_t n = a.shape()[0], c = a.shape()[1], plane = c == 0 || n == 0 ? 0 : a.numel() / (n * c), r = n * plane;
-  if (plane == 0 || plane % 8 != 0 || (r > kChunk && kChunk % plane != 0)) return false;
+  if (plane == 0 || plane % 8 != 0 || (r > kChunk && kChunk % plane != 0)) return {};
+  Shape out_shape{c};
+  if (keepdim) {
+    out_shape.assign(a.dim(), 1);
+    out_shape[1] = c;
+  }
+  Tensor out = Tensor::empty(out_shape, a.dtype());
   visit_dtype(a.dtype(), [&]<typename T>() {
     const T* x = a.data<T>();
     T* o = out.data<T>();
@@ -148,21 +154,13 @@ bool sum_per_channel(const Tensor& a, const std::vector<int64_t>& axes_in, Tenso
       }
     });
   });
-  return true;
+  return out;
 }
 
 }  // namespace
 
 Tensor sum(const Tensor& a, const std::vector<int64_t>& axes, bool keepdim) {
-  if (a.defined() && a.dim() >= 2) {
-    Shape out_shape{a.shape()[1]};
-    if (keepdim) {
-      out_shape.assign(a.dim(), 1);
-      out_shape[1] = a.shape()[1];
-    }
-    Tensor out = Tensor::empty(out_shape, a.dtype());
-    if (sum_per_channel(a, axes, out)) return out;
-  }
+  if (Tensor out = sum_per_channel(a, axes, keepdim); out.defined()) return out;
   RowLayout l = to_rows(a, axes, keepdim);
   Tensor out = Tensor::empty(l.out_shape, a.dtype());
   visit_dtype(a.dtype(), [&]<typename T>() { sum_rows(l.rows.data<T>(), out.data<T>(), l.m, l.r); });
