@@ -30,6 +30,10 @@ Variable linear(const Variable& x, const Variable& weight, const Variable& bias)
 // otherwise normalise with the running statistics. gamma/beta (C) may be undefined (affine=false).
 Variable batch_norm(const Variable& x, const Variable& gamma, const Variable& beta, Tensor& running_mean,
                     Tensor& running_var, bool training, double momentum = 0.1, double eps = 1e-5);
+// relu(batch_norm(...)), bitwise. In eval mode with no gradient recorded (no_grad, or no input requiring
+// one) the two run as one pass over memory; otherwise they are composed as written.
+Variable batch_norm_relu(const Variable& x, const Variable& gamma, const Variable& beta, Tensor& running_mean,
+                         Tensor& running_var, bool training, double momentum = 0.1, double eps = 1e-5);
 
 Variable max_pool2d(const Variable& x, int64_t kernel, int64_t stride);  // no padding, floor mode
 Variable avg_pool2d(const Variable& x, int64_t kernel, int64_t stride);  // no padding, floor mode

@@ -149,16 +149,33 @@ void batch_norm_stats(const T* x, int64_t n, int64_t c, int64_t s, double* mean,
   });
 }
 
-template <typename T>
-void channel_affine(const T* x, const T* scale, const T* shift, T* y, int64_t n, int64_t c, int64_t s) {
+namespace {
+
+template <bool Relu, typename T>
+void affine_planes(const T* x, const T* scale, const T* shift, T* y, int64_t n, int64_t c, int64_t s) {
   parallel_for(0, n * c, plane_grain(s), [&](int64_t p0, int64_t p1) {
     for (int64_t p = p0; p < p1; ++p) {
       const T a = scale[p % c], b = shift[p % c];
       const T* in = x + p * s;
       T* out = y + p * s;
-      for (int64_t k = 0; k < s; ++k) out[k] = in[k] * a + b;
+      for (int64_t k = 0; k < s; ++k) {
+        const T v = in[k] * a + b;
+        out[k] = Relu ? (v > T(0) ? v : T(0)) : v;  // the same test as ops::relu
+      }
     }
   });
+}
+
+}  // namespace
+
+template <typename T>
+void channel_affine(const T* x, const T* scale, const T* shift, T* y, int64_t n, int64_t c, int64_t s) {
+  affine_planes<false>(x, scale, shift, y, n, c, s);
+}
+
+template <typename T>
+void channel_affine_relu(const T* x, const T* scale, const T* shift, T* y, int64_t n, int64_t c, int64_t s) {
+  affine_planes<true>(x, scale, shift, y, n, c, s);
 }
 
 template <typename T>
@@ -215,6 +232,7 @@ void batch_norm_backward_input(const T* g, const T* x, const double* mean, const
 #define MG_BN_INSTANTIATE(T)                                                                                \
   template void batch_norm_stats<T>(const T*, int64_t, int64_t, int64_t, double*, double*);               \
   template void channel_affine<T>(const T*, const T*, const T*, T*, int64_t, int64_t, int64_t);           \
+  template void channel_affine_relu<T>(const T*, const T*, const T*, T*, int64_t, int64_t, int64_t);      \
   template void batch_norm_backward_sums<T>(const T*, const T*, const double*, int64_t, int64_t, int64_t, \
                                             double*, double*);                                            \
   template void batch_norm_backward_input<T>(const T*, const T*, const double*, const double*, const T*,  \

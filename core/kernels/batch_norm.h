@@ -16,6 +16,11 @@ void batch_norm_stats(const T* x, int64_t n, int64_t c, int64_t s, double* mean,
 template <typename T>
 void channel_affine(const T* x, const T* scale, const T* shift, T* y, int64_t n, int64_t c, int64_t s);
 
+// y = relu(x * scale[c] + shift[c]): channel_affine and relu in one pass over memory (eval-mode BN + ReLU),
+// bitwise equal to the two applied one after the other.
+template <typename T>
+void channel_affine_relu(const T* x, const T* scale, const T* shift, T* y, int64_t n, int64_t c, int64_t s);
+
 // sum_g[c] = the sum of g over channel c, sum_g_centered[c] = the sum of g * (x - mean[c]).
 // Threads: channels are split; each channel is summed by one thread in a fixed order.
 template <typename T>

@@ -602,6 +602,11 @@ void product_direct(int64_t m, int64_t k, const float* a, int64_t rs, int64_t ks
 // is computed by one task in a fixed order, so it is bitwise identical on 1 and N threads.
 //   Bᵀ = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1],  G = [1 0 0; ½ ½ ½; ½ -½ ½; 0 0 1],  Aᵀ = [1 1 1 0; 0 1 -1 -1]
 constexpr int64_t kWinoDepth = 128;  // input channels per packed block (16 strips of kWinoDepth x 32)
+// The 16 ξ planes of V and M sit this many floats (one cache line) beyond a multiple of 4 KiB apart: at
+// exact 4 KiB multiples the 16 stores of a tile's transform (or the 16 loads of the output transform)
+// all map to one L1 set, more lines than it has ways.
+constexpr int64_t kXiPad = 16;
+int64_t xi_stride(int64_t rows) { return rows * kNR + kXiPad; }
 
 // U[ξ][o][c] = (G w[o][c] Gᵀ)[ξ] for weights w (o, c, 3, 3).
 Tensor winograd_weights(const float* w, int64_t o, int64_t c) {
@@ -700,17 +705,22 @@ void tile_runs(const Winograd& wg, int64_t t0, int64_t nt, std::vector<TileRun>&
   }
 }
 
-// V[ξ][cc][t] (strips of kc x 32) for input channels [c0, c0 + kc) of the runs' tiles.
+// V[ξ][cc][t] (strips of kc x 32, xi_stride(kc) apart) for input channels [c0, c0 + kc) of the runs' tiles.
+// Channels outside, runs inside: the runs of a block share input rows, which then come from L1; the rows
+// of the channel kPrefetchAhead further on are asked for meanwhile (they come from memory, one short row
+// per channel plane, which the hardware prefetchers do not run ahead of).
 void winograd_input(const Winograd& wg, const std::vector<TileRun>& runs, int64_t c0, int64_t kc, float* v) {
+  constexpr int64_t kPrefetchAhead = 6;
   const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
   const __m512i odd = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
-  const int64_t plane = wg.hp * wg.wp;
-  for (const TileRun& run : runs) {
-    const int64_t cols = 2 * run.len + 2;  // input columns the run reads
-    const __mmask16 m0 = lanes(0, cols), m1 = lanes(0, cols - 16), m2 = lanes(0, cols - 2), m3 = lanes(0, cols - 18);
-    const __mmask16 keep = lanes(0, run.len);
-    for (int64_t cc = 0; cc < kc; ++cc) {
+  const int64_t plane = wg.hp * wg.wp, stride = xi_stride(kc);
+  for (int64_t cc = 0; cc < kc; ++cc) {
+    for (const TileRun& run : runs) {
+      const int64_t cols = 2 * run.len + 2;  // input columns the run reads
       const float* base = wg.xp + (run.sample * wg.c + c0 + cc) * plane + (2 * run.th) * wg.wp + 2 * run.tw0;
+      if (cc + kPrefetchAhead < kc)
+        for (int r = 0; r < 4; ++r) prefetch_span(base + kPrefetchAhead * plane + r * wg.wp, cols);
+      const __mmask16 m0 = lanes(0, cols), m1 = lanes(0, cols - 16), m2 = lanes(0, cols - 2), m3 = lanes(0, cols - 18);
       __m512 d[4][4];  // d[r][u]: input row r, column 2t + u of tile t
       for (int r = 0; r < 4; ++r) {
         const float* row = base + r * wg.wp;
@@ -728,30 +738,30 @@ void winograd_input(const Winograd& wg, const std::vector<TileRun>& runs, int64_
         w[2][u] = _mm512_sub_ps(d[2][u], d[1][u]);
         w[3][u] = _mm512_sub_ps(d[1][u], d[3][u]);
       }
+      const __mmask16 keep = lanes(0, run.len);
       float* out = v + cc * kNR + run.t0;
-      const int64_t xi_stride = kc * kNR;
       for (int r = 0; r < 4; ++r) {  // (Bᵀ d) B
-        _mm512_mask_storeu_ps(out + (r * 4 + 0) * xi_stride, keep, _mm512_sub_ps(w[r][0], w[r][2]));
-        _mm512_mask_storeu_ps(out + (r * 4 + 1) * xi_stride, keep, _mm512_add_ps(w[r][1], w[r][2]));
-        _mm512_mask_storeu_ps(out + (r * 4 + 2) * xi_stride, keep, _mm512_sub_ps(w[r][2], w[r][1]));
-        _mm512_mask_storeu_ps(out + (r * 4 + 3) * xi_stride, keep, _mm512_sub_ps(w[r][1], w[r][3]));
+        _mm512_mask_storeu_ps(out + (r * 4 + 0) * stride, keep, _mm512_sub_ps(w[r][0], w[r][2]));
+        _mm512_mask_storeu_ps(out + (r * 4 + 1) * stride, keep, _mm512_add_ps(w[r][1], w[r][2]));
+        _mm512_mask_storeu_ps(out + (r * 4 + 2) * stride, keep, _mm512_sub_ps(w[r][2], w[r][1]));
+        _mm512_mask_storeu_ps(out + (r * 4 + 3) * stride, keep, _mm512_sub_ps(w[r][1], w[r][3]));
       }
     }
   }
 }
 
-// y tiles from M[ξ][o][t] (ld 32 per o, op rows per ξ): Y = Aᵀ M A (+ bias), for output planes oh x ow.
+// y tiles from M[ξ][o][t] (ld 32 per o, op rows per ξ, xi_stride(op) apart): Y = Aᵀ M A (+ bias), for output planes oh x ow.
 void winograd_output(const Winograd& wg, const std::vector<TileRun>& runs, const float* m, int64_t op,
                      const float* bias, float* y) {
   const __m512i lo_idx = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
   const __m512i hi_idx = _mm512_setr_epi32(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
-  const int64_t oh = 2 * wg.th(), ow = 2 * wg.tw(), xi_stride = op * kNR;
+  const int64_t oh = 2 * wg.th(), ow = 2 * wg.tw(), stride = xi_stride(op);
   for (const TileRun& run : runs) {
     const __mmask16 lo = lanes(0, 2 * run.len), hi = lanes(0, 2 * run.len - 16);
     for (int64_t oi = 0; oi < wg.o; ++oi) {
       const float* src = m + oi * kNR + run.t0;
       __m512 t[4][4];
-      for (int xi = 0; xi < 16; ++xi) t[xi / 4][xi % 4] = _mm512_loadu_ps(src + xi * xi_stride);
+      for (int xi = 0; xi < 16; ++xi) t[xi / 4][xi % 4] = _mm512_loadu_ps(src + xi * stride);
       __m512 r0[4], r1[4];  // Aᵀ M
       for (int q = 0; q < 4; ++q) {
         r0[q] = _mm512_add_ps(_mm512_add_ps(t[0][q], t[1][q]), t[2][q]);
@@ -790,20 +800,20 @@ void winograd_conv(const Winograd& wg, const float* w, const float* bias, float*
   const double flops = 2.0 * 16 * static_cast<double>(wg.o) * static_cast<double>(wg.c) * kNR;
   const int64_t grain = std::max<int64_t>(1, static_cast<int64_t>(kMinTaskFlops / flops));
   parallel_for(0, blocks, grain, [&](int64_t b0, int64_t b1) {
-    float* v = tls_b.get(static_cast<std::size_t>(16 * kc_max * kNR));
-    float* m = tls_c.get(static_cast<std::size_t>(16 * op * kNR));
+    float* v = tls_b.get(static_cast<std::size_t>(16 * xi_stride(kc_max)));
+    float* m = tls_c.get(static_cast<std::size_t>(16 * xi_stride(op)));
     std::vector<TileRun>& runs = tls_runs;
     for (int64_t b = b0; b < b1; ++b) {
       const int64_t t0 = b * kNR, nt = std::min(kNR, tiles - t0);
       tile_runs(wg, t0, nt, runs);
       for (int64_t c0 = 0; c0 < wg.c; c0 += kc_max) {
         const int64_t kc = std::min(kc_max, wg.c - c0);
-        if (nt < kNR) std::fill(v, v + 16 * kc * kNR, 0.0f);
+        if (nt < kNR) std::fill(v, v + 16 * xi_stride(kc), 0.0f);
         winograd_input(wg, runs, c0, kc, v);
         for (int xi = 0; xi < 16; ++xi)
           for (int64_t p = 0; p < wg.o; p += kMR)
-            kMicro[std::min(kMR, wg.o - p)](kc, u + (xi * wg.o + p) * wg.c + c0, wg.c, 1, v + xi * kc * kNR,
-                                            m + (xi * op + p) * kNR, kNR, c0 > 0);
+            kMicro[std::min(kMR, wg.o - p)](kc, u + (xi * wg.o + p) * wg.c + c0, wg.c, 1, v + xi * xi_stride(kc),
+                                            m + xi * xi_stride(op) + p * kNR, kNR, c0 > 0);
       }
       winograd_output(wg, runs, m, op, bias, y);
     }

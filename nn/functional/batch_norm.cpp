@@ -28,6 +28,8 @@ void check_channel_tensor(const char* what, const Tensor& t, const Tensor& x) {
   MG_CHECK(t.dtype() == x.dtype(), "batch_norm: dtype mismatch, ", what, " ", describe(t), " vs input ", describe(x));
 }
 
+Tensor contiguous_or_undefined(const Variable& v) { return v.defined() ? v.data().contiguous() : Tensor(); }
+
 // (1, C, 1, ..., 1): where a per-channel vector broadcasts against x.
 Shape channel_shape(const Variable& x) {
   Shape s(x.dim(), 1);
@@ -42,8 +44,10 @@ std::vector<int64_t> non_channel_axes(const Variable& x) {
   return axes;
 }
 
-// y = x * scale[c] + shift[c] with scale = gamma * invstd and shift = beta - mean * scale.
-Tensor normalize(const Tensor& x, const ChannelStats& st, const Tensor& gamma, const Tensor& beta) {
+// y = x * scale[c] + shift[c] with scale = gamma * invstd and shift = beta - mean * scale (then relu(y) if
+// fuse_relu, in the same pass).
+Tensor normalize(const Tensor& x, const ChannelStats& st, const Tensor& gamma, const Tensor& beta,
+                 bool fuse_relu = false) {
   const int64_t n = x.size(0), c = x.size(1), s = n * c == 0 ? 0 : x.numel() / (n * c);
   Tensor y = Tensor::empty(x.shape(), x.dtype());
   visit_dtype(x.dtype(), [&]<typename T>() {
@@ -54,7 +58,7 @@ Tensor normalize(const Tensor& x, const ChannelStats& st, const Tensor& gamma, c
       a[ch] = static_cast<T>(st.invstd[ch]) * (gamma.defined() ? gamma.data<T>()[ch] : T(1));
       b[ch] = (beta.defined() ? beta.data<T>()[ch] : T(0)) - static_cast<T>(st.mean[ch]) * a[ch];
     }
-    kernels::channel_affine<T>(x.data<T>(), a, b, y.data<T>(), n, c, s);
+    (fuse_relu ? kernels::channel_affine_relu<T> : kernels::channel_affine<T>)(x.data<T>(), a, b, y.data<T>(), n, c, s);
   });
   return y;
 }
@@ -82,8 +86,7 @@ Variable batch_norm_train(const Variable& x, const Variable& gamma, const Variab
   visit_dtype(x.dtype(), [&]<typename T>() { kernels::batch_norm_stats<T>(xc.data<T>(), n, c, s, st->mean.data(), var.data()); });
   st->invstd.resize(c);
   for (int64_t ch = 0; ch < c; ++ch) st->invstd[ch] = 1.0 / std::sqrt(var[ch] + eps);
-  const Tensor y = normalize(xc, *st, gamma.defined() ? gamma.data().contiguous() : Tensor(),
-                             beta.defined() ? beta.data().contiguous() : Tensor());
+  const Tensor y = normalize(xc, *st, contiguous_or_undefined(gamma), contiguous_or_undefined(beta));
   if (running_mean.defined()) update_running(running_mean, st->mean, momentum);
   if (running_var.defined()) {
     for (double& v : var) v *= static_cast<double>(count) / static_cast<double>(count - 1);  // unbiased
@@ -123,12 +126,11 @@ Variable batch_norm_train(const Variable& x, const Variable& gamma, const Variab
   });
 }
 
-// Normalises x with the running statistics: y = x * (gamma invstd) + (beta - running_mean gamma invstd).
-Variable batch_norm_eval(const Variable& x, const Variable& gamma, const Variable& beta, const Tensor& running_mean,
-                         const Tensor& running_var, double eps) {
+// Channel statistics from the running ones: mean = running_mean, invstd = 1 / sqrt(running_var + eps).
+ChannelStats running_stats(const Tensor& running_mean, const Tensor& running_var, double eps) {
   MG_CHECK(running_mean.defined() && running_var.defined(),
            "batch_norm: eval mode needs running_mean and running_var, got undefined tensors");
-  const int64_t c = x.size(1);
+  const int64_t c = running_mean.numel();
   ChannelStats st;
   st.mean.resize(c);
   st.invstd.resize(c);
@@ -137,8 +139,14 @@ Variable batch_norm_eval(const Variable& x, const Variable& gamma, const Variabl
     st.mean[ch] = rm.data<double>()[ch];
     st.invstd[ch] = 1.0 / std::sqrt(rv.data<double>()[ch] + eps);
   }
-  const Tensor y = normalize(x.data().contiguous(), st, gamma.defined() ? gamma.data().contiguous() : Tensor(),
-                             beta.defined() ? beta.data().contiguous() : Tensor());
+  return st;
+}
+
+// Normalises x with the running statistics: y = x * (gamma invstd) + (beta - running_mean gamma invstd).
+Variable batch_norm_eval(const Variable& x, const Variable& gamma, const Variable& beta, const Tensor& running_mean,
+                         const Tensor& running_var, double eps) {
+  const ChannelStats st = running_stats(running_mean, running_var, eps);
+  const Tensor y = normalize(x.data().contiguous(), st, contiguous_or_undefined(gamma), contiguous_or_undefined(beta));
   // Constants of the affine map, shaped to broadcast against x.
   const Tensor mean_c = Tensor::from_vector(st.mean, channel_shape(x), x.dtype());
   const Tensor invstd_c = Tensor::from_vector(st.invstd, channel_shape(x), x.dtype());
@@ -158,18 +166,35 @@ Variable batch_norm_eval(const Variable& x, const Variable& gamma, const Variabl
                      });
 }
 
-}  // namespace
-
-Variable batch_norm(const Variable& x, const Variable& gamma, const Variable& beta, Tensor& running_mean,
-                    Tensor& running_var, bool training, double momentum, double eps) {
+void check_batch_norm_args(const Variable& x, const Variable& gamma, const Variable& beta, const Tensor& running_mean,
+                           const Tensor& running_var, double eps) {
   MG_CHECK(x.dim() >= 2, "batch_norm: input must have a channel axis (N, C, ...), got ", describe(x.data()));
   if (gamma.defined()) check_channel_tensor("weight", gamma.data(), x.data());
   if (beta.defined()) check_channel_tensor("bias", beta.data(), x.data());
   if (running_mean.defined()) check_channel_tensor("running_mean", running_mean, x.data());
   if (running_var.defined()) check_channel_tensor("running_var", running_var, x.data());
   MG_CHECK(eps > 0, "batch_norm: eps must be > 0, got ", eps);
+}
+
+bool records_gradient(const Variable& v) { return v.defined() && v.requires_grad(); }
+
+}  // namespace
+
+Variable batch_norm(const Variable& x, const Variable& gamma, const Variable& beta, Tensor& running_mean,
+                    Tensor& running_var, bool training, double momentum, double eps) {
+  check_batch_norm_args(x, gamma, beta, running_mean, running_var, eps);
   if (training) return batch_norm_train(x, gamma, beta, running_mean, running_var, momentum, eps);
   return batch_norm_eval(x, gamma, beta, running_mean, running_var, eps);
+}
+
+Variable batch_norm_relu(const Variable& x, const Variable& gamma, const Variable& beta, Tensor& running_mean,
+                         Tensor& running_var, bool training, double momentum, double eps) {
+  const bool records = grad_mode_enabled() && (records_gradient(x) || records_gradient(gamma) || records_gradient(beta));
+  if (training || records) return relu(batch_norm(x, gamma, beta, running_mean, running_var, training, momentum, eps));
+  check_batch_norm_args(x, gamma, beta, running_mean, running_var, eps);
+  const ChannelStats st = running_stats(running_mean, running_var, eps);
+  return Variable(normalize(x.data().contiguous(), st, contiguous_or_undefined(gamma), contiguous_or_undefined(beta),
+                            /*fuse_relu=*/true));
 }
 
 }  // namespace mg::nn

@@ -17,4 +17,9 @@ Variable BatchNorm2d::forward(const Variable& x) {
   return batch_norm(x, weight, bias, running_mean, running_var, is_training(), momentum, eps);
 }
 
+Variable BatchNorm2d::forward_relu(const Variable& x) {
+  if (is_training()) num_batches_tracked.fill_(num_batches_tracked.item() + 1.0);
+  return batch_norm_relu(x, weight, bias, running_mean, running_var, is_training(), momentum, eps);
+}
+
 }  // namespace mg::nn

@@ -15,9 +15,9 @@ PreActBlock::PreActBlock(int64_t in_planes, int64_t planes, int64_t stride, Gene
 }
 
 Variable PreActBlock::forward(const Variable& x) {
-  const Variable out = relu((*bn1)(x));
+  const Variable out = bn1->forward_relu(x);
   const Variable short_path = (*shortcut)(out);
-  const Variable y = (*conv2)(relu((*bn2)((*conv1)(out))));
+  const Variable y = (*conv2)(bn2->forward_relu((*conv1)(out)));
   return y + short_path;
 }
 
@@ -44,7 +44,7 @@ PreActResNet::PreActResNet(const std::vector<int64_t>& num_blocks, Generator& ge
 }
 
 Variable PreActResNet::forward(const Variable& x) {
-  Variable out = relu((*bn1)((*conv1)(x)));
+  Variable out = bn1->forward_relu((*conv1)(x));
   out = (*layer4)((*layer3)((*layer2)((*layer1)(out))));
   out = avg_pool2d(out, 4, 4);
   return (*linear)(flatten(out, 1));

@@ -3,6 +3,7 @@
 // the errors.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 
 #include "autograd/engine.h"
@@ -10,6 +11,7 @@
 #include "core/ops.h"
 #include "core/rng.h"
 #include "nn/functional.h"
+#include "tests/test_util.h"
 
 using namespace mg;
 
@@ -140,6 +142,44 @@ TEST_CASE("batch_norm: gradients equal those of the formula written with autogra
       CHECK(max_abs_diff(g[i].data(), g2[i].data()) < 1e-11);
     }
   }
+}
+
+TEST_CASE("batch_norm_relu: bitwise relu(batch_norm), fused or composed, in f32 and f64", "[nn][batch_norm]") {
+  for (const DType dtype : {DType::F32, DType::F64}) {
+    for (const bool training : {false, true}) {
+      CAPTURE(dtype_name(dtype), training);
+      BnData d = make_data({4, 5, 6, 7}, 6);
+      const Tensor x = d.x.to(dtype), gamma = d.gamma.to(dtype), beta = d.beta.to(dtype);
+      Tensor rm1 = d.running_mean.to(dtype), rv1 = d.running_var.to(dtype);
+      Tensor rm2 = rm1.clone(), rv2 = rv1.clone();
+      Variable fused, composed;
+      {
+        NoGradGuard no_grad;  // the fused pass in eval mode
+        fused = nn::batch_norm_relu(Variable(x), Variable(gamma), Variable(beta), rm1, rv1, training);
+        composed = relu(nn::batch_norm(Variable(x), Variable(gamma), Variable(beta), rm2, rv2, training));
+      }
+      CHECK(test::bitwise_equal(fused.data(), composed.data()));
+      CHECK(test::bitwise_equal(rm1, rm2));  // training updates the running statistics exactly once
+      CHECK(test::bitwise_equal(rv1, rv2));
+      const std::vector<double> y = fused.data().to_vector();
+      const auto positive = std::count_if(y.begin(), y.end(), [](double v) { return v > 0; });
+      CHECK(positive > 0);  // both sides of the kink are exercised
+      CHECK(positive < static_cast<std::ptrdiff_t>(y.size()));
+    }
+  }
+  // With a gradient recorded, the same gradients as the composition.
+  BnData d = make_data({3, 4, 5, 5}, 7);
+  Generator gen(9, 0);
+  const Tensor gy = rand_uniform(d.x.shape(), gen, -1, 1, DType::F64);
+  Variable x1(d.x, true), g1(d.gamma, true), x2(d.x, true), g2(d.gamma, true);
+  const Variable y1 = nn::batch_norm_relu(x1, g1, Variable(d.beta), d.running_mean, d.running_var, false);
+  const Variable y2 = relu(nn::batch_norm(x2, g2, Variable(d.beta), d.running_mean, d.running_var, false));
+  const std::vector<Variable> grads1 = grad({y1}, {x1, g1}, {Variable(gy)});
+  const std::vector<Variable> grads2 = grad({y2}, {x2, g2}, {Variable(gy)});
+  CHECK(test::bitwise_equal(y1.data(), y2.data()));
+  CHECK(ops::amax(ops::abs(grads1[0].data())).item() > 0.0);
+  CHECK(test::bitwise_equal(grads1[0].data(), grads2[0].data()));
+  CHECK(test::bitwise_equal(grads1[1].data(), grads2[1].data()));
 }
 
 TEST_CASE("batch_norm train: double backward is a clear error", "[nn][batch_norm][errors]") {
