@@ -35,7 +35,8 @@ void write_report(const nlohmann::json& s, const std::string& out) {
   std::ostringstream r;
   r << "# mixup vs ERM — preset `" << s["preset"].get<std::string>() << "`\n\n";
   r << s["description"].get<std::string>() << ".\n\n";
-  r << "- Training images: " << s["data"]["train_images"] << ". Test images: " << s["data"]["test"]
+  r << "- Training images: " << s["data"]["train"] << " (train loss and accuracy are measured, clean, on the first "
+    << s["data"]["train_eval"] << "). Test images: " << s["data"]["test"]
     << " — the test split read from `" << s["data"]["test_split"].get<std::string>()
     << "`. With ../shared/data this is the first 1017 images of the official CIFAR-10 test set, so the "
        "accuracies below are on those 1017 images, not CIFAR-10 test accuracy.\n";

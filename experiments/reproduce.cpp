@@ -127,8 +127,9 @@ nlohmann::json reproduce(const Preset& p, const ReproduceOptions& o) {
   summary["description"] = p.description;
   summary["seeds"] = seed_list;
   summary["config"] = p.train.to_json();
-  summary["data"] = {{"train", erm.front()["final"]["train_count"]},
-                     {"train_images", p.train.train_subset > 0 ? p.train.train_subset : mix_run.data.train.size()},
+  // train: the images trained on; train_eval: the first of them, on which train loss and accuracy are measured.
+  summary["data"] = {{"train", p.train.train_subset > 0 ? p.train.train_subset : mix_run.data.train.size()},
+                     {"train_eval", erm.front()["final"]["train_count"]},
                      {"test", mix_run.data.test.size()},
                      {"test_split", mix_run.data.test.name},
                      {"test_files", mix_run.data.test.files}};

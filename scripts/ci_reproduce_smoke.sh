@@ -16,7 +16,7 @@ import json, sys
 s = json.load(open(sys.argv[1]))
 for key in ("preset", "seeds", "data", "runs", "approximation", "claims"):
     assert key in s, key
-assert s["data"]["test"] == 1017 and s["data"]["train"] > 0
+assert s["data"]["test"] == 1017 and s["data"]["train"] >= s["data"]["train_eval"] > 0
 def stat(x):
     assert set(x) >= {"mean", "std", "values"} and len(x["values"]) == len(s["seeds"]), x
 for method in ("erm", "mixup"):
