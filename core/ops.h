@@ -38,12 +38,17 @@ Tensor log(const Tensor& a);
 Tensor sqrt(const Tensor& a);
 Tensor abs(const Tensor& a);
 Tensor sign(const Tensor& a);
-Tensor relu(const Tensor& a);
+Tensor relu(const Tensor& a);  // as PyTorch: NaN stays NaN, -0 stays -0
 Tensor sigmoid(const Tensor& a);
 Tensor tanh(const Tensor& a);
 Tensor clamp(const Tensor& a, double lo, double hi);
 // relu's backward in one pass: g where y > 0, else 0 (y = relu(x) is positive exactly where x is).
 Tensor relu_backward(const Tensor& g, const Tensor& y);
+// relu of one value; every kernel that applies relu uses this.
+template <typename T>
+inline T relu_value(T x) {
+  return x < T(0) ? T(0) : x;
+}
 
 // ---- in place (bump the destination's version) -------------------------------------------------------
 void add_(Tensor& dst, const Tensor& src, double alpha = 1.0);  // dst += alpha * src (src broadcast)

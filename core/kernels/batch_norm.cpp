@@ -6,6 +6,7 @@
 #include <type_traits>
 
 #include "core/kernels/conv_avx512.h"
+#include "core/ops.h"
 #include "core/parallel.h"
 
 namespace mg::kernels {
@@ -160,7 +161,7 @@ void affine_planes(const T* x, const T* scale, const T* shift, T* y, int64_t n, 
       T* out = y + p * s;
       for (int64_t k = 0; k < s; ++k) {
         const T v = in[k] * a + b;
-        out[k] = Relu ? (v > T(0) ? v : T(0)) : v;  // the same test as ops::relu
+        out[k] = Relu ? ops::relu_value(v) : v;
       }
     }
   });

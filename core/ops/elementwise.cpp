@@ -101,7 +101,7 @@ MG_UNARY(log, std::log(x))
 MG_UNARY(sqrt, std::sqrt(x))
 MG_UNARY(abs, std::abs(x))
 MG_UNARY(sign, T((x > 0) - (x < 0)))
-MG_UNARY(relu, x > 0 ? x : T(0))
+MG_UNARY(relu, relu_value(x))
 MG_UNARY(sigmoid, x >= 0 ? T(1) / (T(1) + std::exp(-x)) : std::exp(x) / (T(1) + std::exp(x)))
 MG_UNARY(tanh, std::tanh(x))
 

@@ -74,3 +74,16 @@ TEST_CASE("elementwise math matches the scalar functions", "[core][elementwise]"
   const Tensor big = ops::sigmoid(Tensor::from_vector(std::vector<float>{-1000.f, 1000.f}, {2}));
   CHECK(big.to_vector() == std::vector<double>{0.0, 1.0});
 }
+
+TEST_CASE("relu and clamp keep NaN and relu keeps -0, as PyTorch does", "[core][elementwise]") {
+  for (const DType dtype : {DType::F32, DType::F64}) {
+    const Tensor x = Tensor::from_vector(std::vector<double>{std::nan(""), -0.0, -1.0, 2.0}, {4}, dtype);
+    const std::vector<double> r = ops::relu(x).to_vector(), c = ops::clamp(x, 0, 1).to_vector();
+    CHECK(std::isnan(r[0]));
+    CHECK((r[1] == 0.0 && std::signbit(r[1])));
+    CHECK(r[2] == 0.0);
+    CHECK(r[3] == 2.0);
+    CHECK(std::isnan(c[0]));
+    CHECK(c[3] == 1.0);
+  }
+}
