@@ -1,4 +1,5 @@
-// batch_norm (PyTorch's F.batch_norm): forward kernel calls, then the backward rules.
+// batch_norm (PyTorch's F.batch_norm) and batch_norm_relu (relu of it, one pass in eval mode): forward
+// kernel calls, then the backward rules.
 //   training: y = (x - mean_B) / sqrt(var_B + eps) * gamma + beta with the batch mean and biased variance;
 //             running_mean/var <- (1 - momentum) * running + momentum * (mean_B, unbiased var_B).
 //             First-order backward only, computed by kernels (double backward throws).
