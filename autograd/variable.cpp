@@ -1,5 +1,7 @@
 #include "autograd/variable.h"
 
+#include <algorithm>
+
 #include "autograd/engine.h"
 #include "core/error.h"
 
@@ -72,12 +74,14 @@ std::shared_ptr<Node> gradient_edge(const Variable& v) {
   return v.impl_->accumulator;
 }
 
+bool records_gradient(const std::vector<Variable>& inputs) {
+  return grad_mode_enabled() &&
+         std::any_of(inputs.begin(), inputs.end(), [](const Variable& in) { return in.requires_grad(); });
+}
+
 Variable make_result(Tensor out, const std::vector<Variable>& inputs, const char* name, BackwardFn backward) {
   Variable result(std::move(out));
-  if (!grad_mode_enabled()) return result;
-  bool any = false;
-  for (const Variable& in : inputs) any = any || in.requires_grad();
-  if (!any) return result;
+  if (!records_gradient(inputs)) return result;
   auto node = std::make_shared<Node>();
   node->name = name;
   node->next.reserve(inputs.size());

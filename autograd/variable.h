@@ -83,8 +83,11 @@ struct VariableImpl {
 // The edge that gradients for `v` flow into: its grad_fn, its accumulator, or nullptr.
 std::shared_ptr<Node> gradient_edge(const Variable& v);
 
-// Builds the output of a differentiable op: attaches a Node when grad mode is on and an input requires
-// grad, otherwise returns a plain Variable.
+// Whether an op on these inputs is recorded: grad mode is on and an input requires grad.
+bool records_gradient(const std::vector<Variable>& inputs);
+
+// Builds the output of a differentiable op: attaches a Node when records_gradient(inputs), otherwise
+// returns a plain Variable.
 Variable make_result(Tensor out, const std::vector<Variable>& inputs, const char* name, BackwardFn backward);
 
 // ---- grad mode -----------------------------------------------------------------------------------------

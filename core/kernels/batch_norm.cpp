@@ -170,13 +170,8 @@ void affine_planes(const T* x, const T* scale, const T* shift, T* y, int64_t n, 
 }  // namespace
 
 template <typename T>
-void channel_affine(const T* x, const T* scale, const T* shift, T* y, int64_t n, int64_t c, int64_t s) {
-  affine_planes<false>(x, scale, shift, y, n, c, s);
-}
-
-template <typename T>
-void channel_affine_relu(const T* x, const T* scale, const T* shift, T* y, int64_t n, int64_t c, int64_t s) {
-  affine_planes<true>(x, scale, shift, y, n, c, s);
+void channel_affine(const T* x, const T* scale, const T* shift, T* y, int64_t n, int64_t c, int64_t s, bool relu) {
+  (relu ? affine_planes<true, T> : affine_planes<false, T>)(x, scale, shift, y, n, c, s);
 }
 
 template <typename T>
@@ -232,8 +227,7 @@ void batch_norm_backward_input(const T* g, const T* x, const double* mean, const
 
 #define MG_BN_INSTANTIATE(T)                                                                                \
   template void batch_norm_stats<T>(const T*, int64_t, int64_t, int64_t, double*, double*);               \
-  template void channel_affine<T>(const T*, const T*, const T*, T*, int64_t, int64_t, int64_t);           \
-  template void channel_affine_relu<T>(const T*, const T*, const T*, T*, int64_t, int64_t, int64_t);      \
+  template void channel_affine<T>(const T*, const T*, const T*, T*, int64_t, int64_t, int64_t, bool);     \
   template void batch_norm_backward_sums<T>(const T*, const T*, const double*, int64_t, int64_t, int64_t, \
                                             double*, double*);                                            \
   template void batch_norm_backward_input<T>(const T*, const T*, const double*, const double*, const T*,  \

@@ -11,15 +11,12 @@ namespace mg::kernels {
 template <typename T>
 void batch_norm_stats(const T* x, int64_t n, int64_t c, int64_t s, double* mean, double* var);
 
-// y = x * scale[c] + shift[c] in channel c (normalisation with gamma and beta folded in).
+// y = x * scale[c] + shift[c] in channel c (normalisation with gamma and beta folded in); with relu,
+// relu of that in the same pass (eval-mode BN + ReLU), bitwise equal to ops::relu applied afterwards.
 // Threads: the N * C planes are split.
 template <typename T>
-void channel_affine(const T* x, const T* scale, const T* shift, T* y, int64_t n, int64_t c, int64_t s);
-
-// y = relu(x * scale[c] + shift[c]): channel_affine and relu in one pass over memory (eval-mode BN + ReLU),
-// bitwise equal to the two applied one after the other.
-template <typename T>
-void channel_affine_relu(const T* x, const T* scale, const T* shift, T* y, int64_t n, int64_t c, int64_t s);
+void channel_affine(const T* x, const T* scale, const T* shift, T* y, int64_t n, int64_t c, int64_t s,
+                    bool relu = false);
 
 // sum_g[c] = the sum of g over channel c, sum_g_centered[c] = the sum of g * (x - mean[c]).
 // Threads: channels are split; each channel is summed by one thread in a fixed order.

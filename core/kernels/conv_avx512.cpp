@@ -670,7 +670,9 @@ class WinogradWeightCache {
     int64_t o, c;
     Tensor weights, u;
   };
-  static std::size_t entry_bytes(const Entry& e) { return static_cast<std::size_t>(e.weights.numel() + e.u.numel()) * sizeof(float); }
+  static std::size_t entry_bytes(const Entry& e) {
+    return static_cast<std::size_t>(e.weights.numel() + e.u.numel()) * sizeof(float);
+  }
   std::mutex mutex_;
   std::list<Entry> entries_;  // most recently used first
   std::size_t bytes_ = 0;
@@ -750,7 +752,8 @@ void winograd_input(const Winograd& wg, const std::vector<TileRun>& runs, int64_
   }
 }
 
-// y tiles from M[ξ][o][t] (ld 32 per o, op rows per ξ, xi_stride(op) apart): Y = Aᵀ M A (+ bias), for output planes oh x ow.
+// y tiles from M[ξ][o][t] (ld 32 per o, op rows per ξ, xi_stride(op) apart): Y = Aᵀ M A (+ bias), for
+// output planes oh x ow.
 void winograd_output(const Winograd& wg, const std::vector<TileRun>& runs, const float* m, int64_t op,
                      const float* bias, float* y) {
   const __m512i lo_idx = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
@@ -801,19 +804,20 @@ void winograd_conv(const Winograd& wg, const float* w, const float* bias, float*
   const int64_t grain = std::max<int64_t>(1, static_cast<int64_t>(kMinTaskFlops / flops));
   parallel_for(0, blocks, grain, [&](int64_t b0, int64_t b1) {
     float* v = tls_b.get(static_cast<std::size_t>(16 * xi_stride(kc_max)));
-    float* m = tls_c.get(static_cast<std::size_t>(16 * xi_stride(op)));
+    const int64_t m_stride = xi_stride(op);
+    float* m = tls_c.get(static_cast<std::size_t>(16 * m_stride));
     std::vector<TileRun>& runs = tls_runs;
     for (int64_t b = b0; b < b1; ++b) {
       const int64_t t0 = b * kNR, nt = std::min(kNR, tiles - t0);
       tile_runs(wg, t0, nt, runs);
       for (int64_t c0 = 0; c0 < wg.c; c0 += kc_max) {
-        const int64_t kc = std::min(kc_max, wg.c - c0);
-        if (nt < kNR) std::fill(v, v + 16 * xi_stride(kc), 0.0f);
+        const int64_t kc = std::min(kc_max, wg.c - c0), v_stride = xi_stride(kc);
+        if (nt < kNR) std::fill(v, v + 16 * v_stride, 0.0f);
         winograd_input(wg, runs, c0, kc, v);
         for (int xi = 0; xi < 16; ++xi)
           for (int64_t p = 0; p < wg.o; p += kMR)
-            kMicro[std::min(kMR, wg.o - p)](kc, u + (xi * wg.o + p) * wg.c + c0, wg.c, 1, v + xi * xi_stride(kc),
-                                            m + xi * xi_stride(op) + p * kNR, kNR, c0 > 0);
+            kMicro[std::min(kMR, wg.o - p)](kc, u + (xi * wg.o + p) * wg.c + c0, wg.c, 1, v + xi * v_stride,
+                                            m + xi * m_stride + p * kNR, kNR, c0 > 0);
       }
       winograd_output(wg, runs, m, op, bias, y);
     }

@@ -59,7 +59,7 @@ Tensor normalize(const Tensor& x, const ChannelStats& st, const Tensor& gamma, c
       a[ch] = static_cast<T>(st.invstd[ch]) * (gamma.defined() ? gamma.data<T>()[ch] : T(1));
       b[ch] = (beta.defined() ? beta.data<T>()[ch] : T(0)) - static_cast<T>(st.mean[ch]) * a[ch];
     }
-    (fuse_relu ? kernels::channel_affine_relu<T> : kernels::channel_affine<T>)(x.data<T>(), a, b, y.data<T>(), n, c, s);
+    kernels::channel_affine<T>(x.data<T>(), a, b, y.data<T>(), n, c, s, fuse_relu);
   });
   return y;
 }
@@ -177,8 +177,6 @@ void check_batch_norm_args(const Variable& x, const Variable& gamma, const Varia
   MG_CHECK(eps > 0, "batch_norm: eps must be > 0, got ", eps);
 }
 
-bool records_gradient(const Variable& v) { return v.defined() && v.requires_grad(); }
-
 }  // namespace
 
 Variable batch_norm(const Variable& x, const Variable& gamma, const Variable& beta, Tensor& running_mean,
@@ -190,8 +188,8 @@ Variable batch_norm(const Variable& x, const Variable& gamma, const Variable& be
 
 Variable batch_norm_relu(const Variable& x, const Variable& gamma, const Variable& beta, Tensor& running_mean,
                          Tensor& running_var, bool training, double momentum, double eps) {
-  const bool records = grad_mode_enabled() && (records_gradient(x) || records_gradient(gamma) || records_gradient(beta));
-  if (training || records) return relu(batch_norm(x, gamma, beta, running_mean, running_var, training, momentum, eps));
+  if (training || records_gradient({x, gamma, beta}))
+    return relu(batch_norm(x, gamma, beta, running_mean, running_var, training, momentum, eps));
   check_batch_norm_args(x, gamma, beta, running_mean, running_var, eps);
   const ChannelStats st = running_stats(running_mean, running_var, eps);
   return Variable(normalize(x.data().contiguous(), st, contiguous_or_undefined(gamma), contiguous_or_undefined(beta),
