@@ -18,6 +18,7 @@
 
 #include <cerrno>
 
+#include "core/cpu.h"
 #include "core/error.h"
 
 extern "C" char* openblas_get_corename(void);
@@ -85,17 +86,11 @@ bool avx512_core(std::string name) {
   return name == "skylakex" || name == "cooperlake" || name == "sapphirerapids";
 }
 
-bool cpu_has_avx512() {
-  __builtin_cpu_init();
-  return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
-         __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl");
-}
-
 }  // namespace
 
 void use_fast_blas_core(char** argv) {
   const char* forced = std::getenv("OPENBLAS_CORETYPE");
-  if (!forced || !*forced || avx512_core(forced) || !cpu_has_avx512()) return;
+  if (!forced || !*forced || avx512_core(forced) || !cpu::has(cpu::Isa::avx512)) return;
   if (const char* keep = std::getenv("MIXGRAD_KEEP_BLAS_CORE"); keep && *keep && std::strcmp(keep, "0") != 0) {
     std::fprintf(stderr,
                  "mixgrad: warning: OPENBLAS_CORETYPE=%s makes OpenBLAS use kernels without AVX-512 on a CPU that has "

@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <type_traits>
 
-#include "core/kernels/conv_avx512.h"
+#include "core/cpu.h"
 #include "core/ops.h"
 #include "core/parallel.h"
 
@@ -118,7 +118,7 @@ template <typename T>
 void batch_norm_stats(const T* x, int64_t n, int64_t c, int64_t s, double* mean, double* var) {
   const double count = static_cast<double>(n * s);
   if constexpr (std::is_same_v<T, float>) {
-    if (conv_avx512_enabled()) {
+    if (cpu::kernels_enabled(cpu::Isa::avx2)) {
       parallel_for(0, c, channel_grain(n, s), [&](int64_t c0, int64_t c1) {
         for (int64_t ch = c0; ch < c1; ++ch) {
           mean[ch] = channel_sum_avx2(x, n, c, ch, s, false, 0.0) / count;
@@ -178,7 +178,7 @@ template <typename T>
 void batch_norm_backward_sums(const T* g, const T* x, const double* mean, int64_t n, int64_t c, int64_t s,
                               double* sum_g, double* sum_g_centered) {
   if constexpr (std::is_same_v<T, float>) {
-    if (conv_avx512_enabled()) {
+    if (cpu::kernels_enabled(cpu::Isa::avx2)) {
       parallel_for(0, c, channel_grain(n, s), [&](int64_t c0, int64_t c1) {
         for (int64_t ch = c0; ch < c1; ++ch)
           channel_grad_sums_avx2(g, x, n, c, ch, s, mean[ch], sum_g + ch, sum_g_centered + ch);

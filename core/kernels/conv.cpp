@@ -4,6 +4,7 @@
 #include <cstring>
 #include <type_traits>
 
+#include "core/cpu.h"
 #include "core/gemm.h"
 #include "core/kernels/conv_avx512.h"
 #include "core/parallel.h"
@@ -45,6 +46,29 @@ void gather_chunk(const T* gy, const Conv2dShape& s, int64_t n0, int64_t m, T* d
     for (int64_t o = 0; o < s.out_channels; ++o)
       std::memcpy(dst + o * ld + j * p, gy + (n0 + j) * s.out_sample() + o * p, sizeof(T) * p);
 }
+
+// The output gradient of samples [n0, n0 + m) as one (O, m * P) matrix: gy itself for a single sample,
+// otherwise gathered into buffer.
+template <typename T>
+const T* chunk_gradient(const T* gy, const Conv2dShape& s, int64_t n0, int64_t m, T* buffer) {
+  if (!buffer) return gy + n0 * s.out_sample();
+  gather_chunk(gy, s, n0, m, buffer);
+  return buffer;
+}
+
+// A task's two scratch matrices: the im2col columns of a chunk (none when a single pointwise sample is
+// its own im2col matrix) and an (O, m * P) matrix for chunks of several samples (none for one sample).
+template <typename T>
+struct ChunkScratch {
+  explicit ChunkScratch(const Conv2dShape& s) {
+    const int64_t cs = s.chunk_samples(), p = s.out_plane();
+    columns = s.pointwise() && cs == 1 ? nullptr : scratch<T>(columns_holder, s.col_rows() * cs * p);
+    outputs = cs == 1 ? nullptr : scratch<T>(outputs_holder, s.out_channels * cs * p);
+  }
+  Tensor columns_holder, outputs_holder;
+  T* columns;
+  T* outputs;
+};
 
 // The im2col matrix (C*kh*kw, m * P) of samples [n0, n0 + m), or x itself when that already is it.
 template <typename T>
@@ -121,16 +145,14 @@ void col2im(const T* col, int64_t ld, const Conv2dShape& s, T* x) {
 template <typename T>
 void conv2d_forward(const T* x, const T* w, const T* bias, T* y, const Conv2dShape& s) {
   if constexpr (std::is_same_v<T, float>)
-    if (conv_avx512_enabled()) return avx512::conv2d_forward(x, w, bias, y, s);
+    if (cpu::kernels_enabled(cpu::Isa::avx512)) return avx512::conv2d_forward(x, w, bias, y, s);
   const int64_t cs = s.chunk_samples(), p = s.out_plane(), k = s.col_rows();
   parallel_for(0, s.chunks(), 1, [&](int64_t c0, int64_t c1) {
-    Tensor col_holder, out_holder;
-    T* col_buf = s.pointwise() && cs == 1 ? nullptr : scratch<T>(col_holder, k * cs * p);
-    T* out_buf = cs == 1 ? nullptr : scratch<T>(out_holder, s.out_channels * cs * p);
+    ChunkScratch<T> buf(s);
     for (int64_t chunk = c0; chunk < c1; ++chunk) {
       const int64_t n0 = chunk * cs, m = std::min(cs, s.batch - n0), cols = m * p;
-      const T* col = chunk_columns(x, s, n0, m, col_buf);
-      T* out = cs == 1 ? y + n0 * s.out_sample() : out_buf;  // (O, m * P)
+      const T* col = chunk_columns(x, s, n0, m, buf.columns);
+      T* out = cs == 1 ? y + n0 * s.out_sample() : buf.outputs;  // (O, m * P)
       gemm_serial<T>(false, false, s.out_channels, cols, k, T(1), w, k, col, cols, T(0), out, cols);
       // Scatter (O, m * P) back to NCHW, adding the bias on the way.
       for (int64_t j = 0; j < m; ++j)
@@ -152,22 +174,16 @@ void conv2d_forward(const T* x, const T* w, const T* bias, T* y, const Conv2dSha
 template <typename T>
 void conv2d_input_grad(const T* gy, const T* w, T* gx, const Conv2dShape& s) {
   if constexpr (std::is_same_v<T, float>)
-    if (conv_avx512_enabled()) return avx512::conv2d_input_grad(gy, w, gx, s);
+    if (cpu::kernels_enabled(cpu::Isa::avx512)) return avx512::conv2d_input_grad(gy, w, gx, s);
   const int64_t cs = s.chunk_samples(), p = s.out_plane(), k = s.col_rows();
   parallel_for(0, s.chunks(), 1, [&](int64_t c0, int64_t c1) {
-    Tensor col_holder, gy_holder;
-    T* col_buf = s.pointwise() && cs == 1 ? nullptr : scratch<T>(col_holder, k * cs * p);
-    T* gy_buf = cs == 1 ? nullptr : scratch<T>(gy_holder, s.out_channels * cs * p);
+    ChunkScratch<T> buf(s);
     for (int64_t chunk = c0; chunk < c1; ++chunk) {
       const int64_t n0 = chunk * cs, m = std::min(cs, s.batch - n0), cols = m * p;
-      const T* g = gy + n0 * s.out_sample();
-      if (cs > 1) {
-        gather_chunk(gy, s, n0, m, gy_buf);
-        g = gy_buf;
-      }
-      T* col = col_buf ? col_buf : gx + n0 * s.in_sample();  // pointwise: the columns are the gradient
+      const T* g = chunk_gradient(gy, s, n0, m, buf.outputs);
+      T* col = buf.columns ? buf.columns : gx + n0 * s.in_sample();  // pointwise: the columns are the gradient
       gemm_serial<T>(true, false, k, cols, s.out_channels, T(1), w, k, g, cols, T(0), col, cols);
-      if (col_buf)
+      if (buf.columns)
         for (int64_t j = 0; j < m; ++j) col2im(col + j * p, cols, s, gx + (n0 + j) * s.in_sample());
     }
   });
@@ -176,7 +192,7 @@ void conv2d_input_grad(const T* gy, const T* w, T* gx, const Conv2dShape& s) {
 template <typename T>
 void conv2d_weight_grad(const T* x, const T* gy, T* gw, const Conv2dShape& s) {
   if constexpr (std::is_same_v<T, float>)
-    if (conv_avx512_enabled()) return avx512::conv2d_weight_grad(x, gy, gw, s);
+    if (cpu::kernels_enabled(cpu::Isa::avx512)) return avx512::conv2d_weight_grad(x, gy, gw, s);
   const int64_t cs = s.chunk_samples(), p = s.out_plane(), k = s.col_rows(), wsize = s.out_channels * k;
   const int64_t chunks = s.chunks(), groups = std::min(chunks, kWeightGradGroups);
   if (chunks == 0) {
@@ -186,20 +202,14 @@ void conv2d_weight_grad(const T* x, const T* gy, T* gw, const Conv2dShape& s) {
   Tensor partial_holder;  // groups 1.. write here; group 0 writes gw
   T* partials = groups > 1 ? scratch<T>(partial_holder, (groups - 1) * wsize) : nullptr;
   parallel_for(0, groups, 1, [&](int64_t g0, int64_t g1) {
-    Tensor col_holder, gy_holder;
-    T* col_buf = s.pointwise() && cs == 1 ? nullptr : scratch<T>(col_holder, k * cs * p);
-    T* gy_buf = cs == 1 ? nullptr : scratch<T>(gy_holder, s.out_channels * cs * p);
+    ChunkScratch<T> buf(s);
     for (int64_t group = g0; group < g1; ++group) {
       T* dst = group == 0 ? gw : partials + (group - 1) * wsize;
       const int64_t first = group * chunks / groups, last = (group + 1) * chunks / groups;
       for (int64_t chunk = first; chunk < last; ++chunk) {
         const int64_t n0 = chunk * cs, m = std::min(cs, s.batch - n0), cols = m * p;
-        const T* col = chunk_columns(x, s, n0, m, col_buf);
-        const T* g = gy + n0 * s.out_sample();
-        if (cs > 1) {
-          gather_chunk(gy, s, n0, m, gy_buf);
-          g = gy_buf;
-        }
+        const T* col = chunk_columns(x, s, n0, m, buf.columns);
+        const T* g = chunk_gradient(gy, s, n0, m, buf.outputs);
         gemm_serial<T>(false, true, s.out_channels, k, cols, T(1), g, cols, col, cols, chunk == first ? T(0) : T(1),
                        dst, k);
       }

@@ -1,10 +1,12 @@
-// 2-D convolution kernels (NCHW input, OIHW weight, PyTorch's cross-correlation) as im2col + GEMM.
+// 2-D convolution kernels (NCHW input, OIHW weight, PyTorch's cross-correlation). float32 on a CPU with
+// AVX-512 runs the implicit-GEMM and Winograd kernels of conv_avx512.h; float64, and float32 elsewhere (or
+// with MIXGRAD_NO_AVX512=1), runs im2col + GEMM here.
 //
-// Samples are processed in "chunks": a fixed number of consecutive samples whose im2col matrices sit side
-// by side, so that each GEMM has at least kMinGemmColumns columns even for small feature maps (4x4 maps
-// would otherwise give GEMMs 16 columns wide). The chunking depends only on the shapes, never on the
-// thread count, and every GEMM is a single-threaded mg::gemm_serial call, so all three kernels give
-// bitwise identical results on 1 and N threads.
+// The im2col path processes samples in "chunks": a fixed number of consecutive samples whose im2col
+// matrices sit side by side, so that each GEMM has at least kMinGemmColumns columns even for small feature
+// maps (4x4 maps would otherwise give GEMMs 16 columns wide). The chunking depends only on the shapes,
+// never on the thread count, and every GEMM is a single-threaded mg::gemm_serial call, so all three
+// kernels give bitwise identical results on 1 and N threads.
 #pragma once
 #include <cstdint>
 

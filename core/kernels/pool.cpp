@@ -8,7 +8,7 @@
 
 #include <type_traits>
 
-#include "core/kernels/conv_avx512.h"
+#include "core/cpu.h"
 #include "core/parallel.h"
 
 namespace mg::kernels {
@@ -112,7 +112,7 @@ void max_pool_2x2_backward_avx512(const float* gy, const int32_t* argmax, float*
 #pragma GCC diagnostic pop
 #pragma GCC pop_options
 
-bool fast_2x2(const Pool2dShape& s) { return s.kernel == 2 && s.stride == 2 && conv_avx512_enabled(); }
+bool fast_2x2(const Pool2dShape& s) { return s.kernel == 2 && s.stride == 2 && cpu::kernels_enabled(cpu::Isa::avx512); }
 
 }  // namespace
 

@@ -17,7 +17,7 @@ class Sequential : public Module {
   Sequential& emplace(Args&&... args) {
     return push_back(std::make_shared<M>(std::forward<Args>(args)...));
   }
-  // Applies the children in order to x.
+  // Applies the children in order to x; a BatchNorm2d followed by a ReLU runs fused (forward_relu).
   Variable forward(const Variable& x) override;
   std::size_t size() const { return children().size(); }
   Module& operator[](std::size_t i) const { return *children().at(i).second; }

@@ -1,21 +1,27 @@
-// The float32 convolution kernels (the AVX-512 implicit-GEMM path where the CPU has it, the OpenBLAS
-// im2col path otherwise) against the float64 kernels, over shapes that exercise every edge: strides 1, 2
-// and 3, padding 0 to 2, 1x1 to 5x5 kernels, channel counts that are not multiples of 8 or 32, output
-// planes smaller than the 32-column strips, batches that do not divide the sample groups. Also bitwise
-// determinism of each kernel on 1 and 2 threads.
+// The float32 convolution kernels (the OpenBLAS im2col path, and the AVX-512 implicit-GEMM paths where the
+// CPU has AVX-512) against the float64 kernels, over shapes that exercise every edge: strides 1, 2
+// and 3, padding 0 to 3, 1x1 to 5x5 kernels, channel counts that are not multiples of 8 or 32, output
+// planes smaller than the 32-column strips, batches that do not divide the sample groups, and every path
+// the AVX-512 dispatcher can choose (a test checks the cases reach them all). Also bitwise determinism of
+// each kernel on 1 and 2 threads.
 #include <catch2/catch.hpp>
 
 #include <cmath>
 #include <cstring>
 #include <vector>
 
+#include <set>
+
+#include "core/cpu.h"
 #include "core/kernels/conv.h"
 #include "core/kernels/conv_avx512.h"
 #include "core/parallel.h"
 #include "core/rng.h"
+#include "tests/test_util.h"
 
 using namespace mg;
 using kernels::Conv2dShape;
+using kernels::avx512::ConvPath;
 
 namespace {
 
@@ -67,7 +73,13 @@ const std::vector<Case> kCases = {
     {2, 50, 6, 6, 70, 3, 3, 1, 1},    // reductions longer than one packed block (K = 450)
     {2, 80, 5, 5, 24, 3, 3, 1, 1},    // K = 720: two reduction blocks in the forward product
     {40, 3, 6, 6, 33, 3, 3, 1, 1},    // many samples: weight-gradient sample groups
+    {3, 12, 16, 16, 20, 1, 1, 1, 0},  // 1x1 on 16x16: both passes read B in place (rows of 16)
+    {2, 6, 16, 16, 10, 5, 5, 1, 2},   // 5x5 on width 16: in place, with the zero border
 };
+
+Conv2dShape shape_of(const Case& cs) {
+  return kernels::make_conv2d_shape(cs.n, cs.c, cs.h, cs.w, cs.o, cs.kh, cs.kw, cs.stride, cs.padding);
+}
 
 }  // namespace
 
@@ -75,7 +87,7 @@ TEST_CASE("conv kernels: float32 forward, input and weight gradients match the f
           "[core][conv][kernels]") {
   Generator gen(7, 1);
   for (const Case& cs : kCases) {
-    const Conv2dShape s = kernels::make_conv2d_shape(cs.n, cs.c, cs.h, cs.w, cs.o, cs.kh, cs.kw, cs.stride, cs.padding);
+    const Conv2dShape s = shape_of(cs);
     INFO("n " << cs.n << " c " << cs.c << " " << cs.h << "x" << cs.w << " o " << cs.o << " k " << cs.kh << "x"
               << cs.kw << " stride " << cs.stride << " padding " << cs.padding);
     const std::vector<float> x = draw(s.batch * s.in_sample(), gen), w = draw(s.out_channels * s.col_rows(), gen),
@@ -87,23 +99,37 @@ TEST_CASE("conv kernels: float32 forward, input and weight gradients match the f
     kernels::conv2d_input_grad<double>(gyd.data(), wd.data(), gx.data(), s);
     kernels::conv2d_weight_grad<double>(xd.data(), gyd.data(), gw.data(), s);
     for (bool fast : {false, true}) {
-      const bool previous = kernels::set_conv_avx512(fast);
-      INFO("AVX-512 path requested: " << fast << ", in use: " << kernels::conv_avx512_enabled());
+      if (fast && !cpu::has(cpu::Isa::avx512)) continue;  // reported as skipped by the test below
+      const bool previous = cpu::set_kernels_enabled(cpu::Isa::avx512, fast);
+      INFO("AVX-512 kernels: " << fast << "; forward " << kernels::avx512::name(kernels::avx512::forward_path(s))
+                               << ", input grad " << kernels::avx512::name(kernels::avx512::input_grad_path(s)));
       const Outputs r = run_f32(s, x, w, b, gy);
       CHECK(rel_error(r.y, y) < 2e-6);
       CHECK(rel_error(r.gx, gx) < 2e-6);
       CHECK(rel_error(r.gw, gw) < 2e-6);
-      kernels::set_conv_avx512(previous);
+      cpu::set_kernels_enabled(cpu::Isa::avx512, previous);
     }
   }
+}
+
+TEST_CASE("conv kernels: the cases reach every path the AVX-512 dispatcher can choose", "[core][conv][kernels]") {
+  if (!cpu::has(cpu::Isa::avx512)) return test::skip("this CPU has no AVX-512: only the OpenBLAS path was checked");
+  std::set<ConvPath> forward, input_grad;
+  for (const Case& cs : kCases) {
+    forward.insert(kernels::avx512::forward_path(shape_of(cs)));
+    input_grad.insert(kernels::avx512::input_grad_path(shape_of(cs)));
+  }
+  CHECK(forward == std::set<ConvPath>{ConvPath::winograd, ConvPath::in_place, ConvPath::packed});
+  CHECK(input_grad == std::set<ConvPath>{ConvPath::winograd, ConvPath::in_place, ConvPath::packed, ConvPath::scatter});
 }
 
 TEST_CASE("conv kernels: float32 results are bitwise identical on 1 and 2 threads", "[core][conv][determinism]") {
   Generator gen(11, 2);
   const int before = num_threads();
   for (const Case& cs : {Case{9, 16, 16, 16, 32, 3, 3, 1, 1}, Case{7, 32, 8, 8, 64, 3, 3, 2, 1},
-                         Case{33, 64, 4, 4, 64, 3, 3, 1, 1}, Case{6, 48, 12, 12, 40, 3, 3, 1, 1}}) {
-    const Conv2dShape s = kernels::make_conv2d_shape(cs.n, cs.c, cs.h, cs.w, cs.o, cs.kh, cs.kw, cs.stride, cs.padding);
+                         Case{33, 64, 4, 4, 64, 3, 3, 1, 1}, Case{6, 48, 12, 12, 40, 3, 3, 1, 1},
+                         Case{5, 24, 16, 16, 40, 1, 1, 1, 0}, Case{3, 9, 9, 9, 17, 3, 3, 1, 1}}) {
+    const Conv2dShape s = shape_of(cs);
     const std::vector<float> x = draw(s.batch * s.in_sample(), gen), w = draw(s.out_channels * s.col_rows(), gen),
                              b = draw(s.out_channels, gen), gy = draw(s.batch * s.out_sample(), gen);
     set_num_threads(1);

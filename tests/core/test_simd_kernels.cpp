@@ -1,7 +1,7 @@
-// The AVX-512/AVX2 fast paths that promise the scalar kernels' exact bits: batch-norm channel sums,
-// the 2x2 max pool (values and argmax, NaN and ties included) and its backward, and the per-channel sum
-// that skips the transposing copy. Each is compared bit for bit with the path used when the fast kernels
-// are switched off (on a CPU without AVX-512 both runs take the scalar path).
+// The AVX-512/AVX2 fast paths that promise the scalar kernels' exact bits: batch-norm channel sums (AVX2),
+// the 2x2 max pool (values and argmax, NaN and ties included) and its backward (AVX-512), and the
+// per-channel sum that skips the transposing copy. Each is compared bit for bit with the path used when the
+// fast kernels are switched off; on a CPU without the instructions the test is reported as skipped.
 #include <catch2/catch.hpp>
 
 #include <cmath>
@@ -9,22 +9,30 @@
 #include <limits>
 #include <vector>
 
+#include "core/cpu.h"
 #include "core/kernels/batch_norm.h"
-#include "core/kernels/conv_avx512.h"
 #include "core/kernels/pool.h"
 #include "core/ops.h"
 #include "core/rng.h"
+#include "tests/test_util.h"
 
 using namespace mg;
 
 namespace {
 
 template <typename Fn>
-auto with_fast(bool on, Fn fn) {
-  const bool previous = kernels::set_conv_avx512(on);
+auto with_kernels(cpu::Isa isa, bool on, Fn fn) {
+  const bool previous = cpu::set_kernels_enabled(isa, on);
   auto result = fn();
-  kernels::set_conv_avx512(previous);
+  cpu::set_kernels_enabled(isa, previous);
   return result;
+}
+
+// Skips the test (visibly) when the CPU lacks isa: the two runs would both take the scalar path.
+bool cpu_lacks(cpu::Isa isa) {
+  if (cpu::has(isa)) return false;
+  test::skip(std::string("this CPU has no ") + cpu::name(isa) + ": the fast path cannot be compared");
+  return true;
 }
 
 template <typename T>
@@ -41,6 +49,7 @@ std::vector<float> draw(int64_t n, Generator& gen, double lo = -2.0, double hi =
 }  // namespace
 
 TEST_CASE("simd kernels: batch-norm sums have the scalar bits", "[core][simd][batch_norm]") {
+  if (cpu_lacks(cpu::Isa::avx2)) return;
   Generator gen(3, 4);
   for (auto [n, c, s] : std::vector<std::array<int64_t, 3>>{{7, 3, 13}, {8, 4, 16}, {5, 2, 1}, {9, 5, 1024}, {2, 3, 6}}) {
     const std::vector<float> x = draw(n * c * s, gen), g = draw(n * c * s, gen);
@@ -51,12 +60,13 @@ TEST_CASE("simd kernels: batch-norm sums have the scalar bits", "[core][simd][ba
       kernels::batch_norm_backward_sums<float>(g.data(), x.data(), r[0].data(), n, c, s, r[2].data(), r[3].data());
       return r;
     };
-    const Out fast = with_fast(true, run), slow = with_fast(false, run);
+    const Out fast = with_kernels(cpu::Isa::avx2, true, run), slow = with_kernels(cpu::Isa::avx2, false, run);
     for (int i = 0; i < 4; ++i) CHECK(same_bits(fast[i], slow[i]));
   }
 }
 
 TEST_CASE("simd kernels: 2x2 max pool and its backward have the scalar bits", "[core][simd][pool]") {
+  if (cpu_lacks(cpu::Isa::avx512)) return;
   Generator gen(5, 6);
   for (auto [planes, h, w] : std::vector<std::array<int64_t, 3>>{{3, 8, 8}, {2, 7, 9}, {4, 32, 32}, {2, 6, 66}}) {
     const kernels::Pool2dShape s = kernels::make_pool2d_shape(planes, h, w, 2, 2);
@@ -79,7 +89,7 @@ TEST_CASE("simd kernels: 2x2 max pool and its backward have the scalar bits", "[
       kernels::max_pool2d_backward<float>(gy.data(), r.idx.data(), r.gx.data(), s);
       return r;
     };
-    const Out fast = with_fast(true, run), slow = with_fast(false, run);
+    const Out fast = with_kernels(cpu::Isa::avx512, true, run), slow = with_kernels(cpu::Isa::avx512, false, run);
     CHECK(same_bits(fast.y, slow.y));
     CHECK(same_bits(fast.idx, slow.idx));
     CHECK(same_bits(fast.gx, slow.gx));
