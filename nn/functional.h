@@ -30,8 +30,9 @@ Variable linear(const Variable& x, const Variable& weight, const Variable& bias)
 // otherwise normalise with the running statistics. gamma/beta (C) may be undefined (affine=false).
 Variable batch_norm(const Variable& x, const Variable& gamma, const Variable& beta, Tensor& running_mean,
                     Tensor& running_var, bool training, double momentum = 0.1, double eps = 1e-5);
-// relu(batch_norm(...)), bitwise. In eval mode with no gradient recorded (no_grad, or no input requiring
-// one) the two run as one pass over memory; otherwise they are composed as written.
+// relu(batch_norm(...)), bitwise (values, running statistics and gradients). In training, one pass forward
+// and relu's mask folded into batch_norm's backward kernels (first-order backward only, as batch_norm's);
+// in eval mode one pass when no gradient is recorded, else the composition (differentiable again).
 Variable batch_norm_relu(const Variable& x, const Variable& gamma, const Variable& beta, Tensor& running_mean,
                          Tensor& running_var, bool training, double momentum = 0.1, double eps = 1e-5);
 

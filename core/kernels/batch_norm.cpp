@@ -16,6 +16,12 @@ namespace {
 int64_t channel_grain(int64_t n, int64_t s) { return std::max<int64_t>(1, 16384 / std::max<int64_t>(n * s, 1)); }
 int64_t plane_grain(int64_t s) { return std::max<int64_t>(1, 16384 / std::max<int64_t>(s, 1)); }
 
+// g[i], or 0 where relu_out[i] is not > 0 (relu's backward: relu_out may be nullptr, meaning no mask).
+template <typename T>
+inline T masked(const T* g, const T* relu_out, int64_t i) {
+  return !relu_out || relu_out[i] > T(0) ? g[i] : T(0);
+}
+
 // Sum over i < len of term(i) in four interleaved double lanes (a fixed order the compiler can vectorise).
 template <typename Term>
 double lane_sum(int64_t len, Term term) {
@@ -73,9 +79,9 @@ double channel_sum_avx2(const float* x, int64_t n_planes, int64_t c, int64_t ch,
   return total;
 }
 
-// The two sums of batch_norm_backward_sums for channel ch.
-void channel_grad_sums_avx2(const float* g, const float* x, int64_t n_planes, int64_t c, int64_t ch, int64_t s,
-                            double m, double* sum_g, double* sum_gc) {
+// The two sums of batch_norm_backward_sums for channel ch (g masked where relu_out is not > 0, when given).
+void channel_grad_sums_avx2(const float* g, const float* x, const float* relu_out, int64_t n_planes, int64_t c,
+                            int64_t ch, int64_t s, double m, double* sum_g, double* sum_gc) {
   const int64_t body = s / 4 * 4;
   const __m256d mv = _mm256_set1_pd(m);
   double total = 0, centered = 0;
@@ -83,25 +89,29 @@ void channel_grad_sums_avx2(const float* g, const float* x, int64_t n_planes, in
     const int count = static_cast<int>(std::min<int64_t>(4, n_planes - n0));
     const float* pg[4];
     const float* px[4];
+    const float* py[4];
     for (int q = 0; q < 4; ++q) {
       const int64_t off = ((n0 + std::min(q, count - 1)) * c + ch) * s;
       pg[q] = g + off;
       px[q] = x + off;
+      py[q] = relu_out ? relu_out + off : nullptr;
     }
     __m256d at[4], ac[4];
     for (int q = 0; q < 4; ++q) at[q] = ac[q] = _mm256_setzero_pd();
     for (int64_t i = 0; i < body; i += 4)
       for (int q = 0; q < 4; ++q) {
-        const __m256d gv = _mm256_cvtps_pd(_mm_loadu_ps(pg[q] + i));
+        __m128 g4 = _mm_loadu_ps(pg[q] + i);
+        if (relu_out) g4 = _mm_and_ps(g4, _mm_cmpgt_ps(_mm_loadu_ps(py[q] + i), _mm_setzero_ps()));
+        const __m256d gv = _mm256_cvtps_pd(g4);
         const __m256d xv = _mm256_cvtps_pd(_mm_loadu_ps(px[q] + i));
         at[q] = _mm256_add_pd(at[q], gv);
         ac[q] = _mm256_add_pd(ac[q], _mm256_mul_pd(gv, _mm256_sub_pd(xv, mv)));
       }
     for (int q = 0; q < count; ++q) {
       double tail_t = 0, tail_c = 0;
-      for (int64_t i = body; i < s; ++i) tail_t += static_cast<double>(pg[q][i]);
+      for (int64_t i = body; i < s; ++i) tail_t += static_cast<double>(masked(pg[q], py[q], i));
       for (int64_t i = body; i < s; ++i)
-        tail_c += static_cast<double>(pg[q][i]) * (static_cast<double>(px[q][i]) - m);
+        tail_c += static_cast<double>(masked(pg[q], py[q], i)) * (static_cast<double>(px[q][i]) - m);
       total += finish(at[q], tail_t);
       centered += finish(ac[q], tail_c);
     }
@@ -176,12 +186,12 @@ void channel_affine(const T* x, const T* scale, const T* shift, T* y, int64_t n,
 
 template <typename T>
 void batch_norm_backward_sums(const T* g, const T* x, const double* mean, int64_t n, int64_t c, int64_t s,
-                              double* sum_g, double* sum_g_centered) {
+                              double* sum_g, double* sum_g_centered, const T* relu_out) {
   if constexpr (std::is_same_v<T, float>) {
     if (cpu::kernels_enabled(cpu::Isa::avx2)) {
       parallel_for(0, c, channel_grain(n, s), [&](int64_t c0, int64_t c1) {
         for (int64_t ch = c0; ch < c1; ++ch)
-          channel_grad_sums_avx2(g, x, n, c, ch, s, mean[ch], sum_g + ch, sum_g_centered + ch);
+          channel_grad_sums_avx2(g, x, relu_out, n, c, ch, s, mean[ch], sum_g + ch, sum_g_centered + ch);
       });
       return;
     }
@@ -191,11 +201,11 @@ void batch_norm_backward_sums(const T* g, const T* x, const double* mean, int64_
       const double m = mean[ch];
       double total = 0, centered = 0;
       for (int64_t i = 0; i < n; ++i) {
-        const T* pg = g + (i * c + ch) * s;
-        const T* px = x + (i * c + ch) * s;
-        total += lane_sum(s, [pg](int64_t k) { return static_cast<double>(pg[k]); });
-        centered += lane_sum(s, [pg, px, m](int64_t k) {
-          return static_cast<double>(pg[k]) * (static_cast<double>(px[k]) - m);
+        const int64_t off = (i * c + ch) * s;
+        const T *pg = g + off, *px = x + off, *py = relu_out ? relu_out + off : nullptr;
+        total += lane_sum(s, [pg, py](int64_t k) { return static_cast<double>(masked(pg, py, k)); });
+        centered += lane_sum(s, [pg, px, py, m](int64_t k) {
+          return static_cast<double>(masked(pg, py, k)) * (static_cast<double>(px[k]) - m);
         });
       }
       sum_g[ch] = total;
@@ -207,7 +217,7 @@ void batch_norm_backward_sums(const T* g, const T* x, const double* mean, int64_
 template <typename T>
 void batch_norm_backward_input(const T* g, const T* x, const double* mean, const double* invstd, const T* gamma,
                                const double* sum_g, const double* sum_g_centered, int64_t n, int64_t c, int64_t s,
-                               T* gx) {
+                               T* gx, const T* relu_out) {
   const double count = static_cast<double>(n * s);
   parallel_for(0, n * c, plane_grain(s), [&](int64_t p0, int64_t p1) {
     for (int64_t p = p0; p < p1; ++p) {
@@ -220,7 +230,12 @@ void batch_norm_backward_input(const T* g, const T* x, const double* mean, const
       const T* pg = g + p * s;
       const T* px = x + p * s;
       T* out = gx + p * s;
-      for (int64_t i = 0; i < s; ++i) out[i] = (pg[i] - mean_g - (px[i] - m) * k) * a;
+      if (relu_out) {
+        const T* py = relu_out + p * s;
+        for (int64_t i = 0; i < s; ++i) out[i] = ((py[i] > T(0) ? pg[i] : T(0)) - mean_g - (px[i] - m) * k) * a;
+      } else {
+        for (int64_t i = 0; i < s; ++i) out[i] = (pg[i] - mean_g - (px[i] - m) * k) * a;
+      }
     }
   });
 }
@@ -229,9 +244,10 @@ void batch_norm_backward_input(const T* g, const T* x, const double* mean, const
   template void batch_norm_stats<T>(const T*, int64_t, int64_t, int64_t, double*, double*);               \
   template void channel_affine<T>(const T*, const T*, const T*, T*, int64_t, int64_t, int64_t, bool);     \
   template void batch_norm_backward_sums<T>(const T*, const T*, const double*, int64_t, int64_t, int64_t, \
-                                            double*, double*);                                            \
+                                            double*, double*, const T*);                                  \
   template void batch_norm_backward_input<T>(const T*, const T*, const double*, const double*, const T*,  \
-                                             const double*, const double*, int64_t, int64_t, int64_t, T*);
+                                             const double*, const double*, int64_t, int64_t, int64_t, T*, \
+                                             const T*);
 MG_BN_INSTANTIATE(float)
 MG_BN_INSTANTIATE(double)
 #undef MG_BN_INSTANTIATE

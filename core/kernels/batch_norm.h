@@ -18,19 +18,22 @@ template <typename T>
 void channel_affine(const T* x, const T* scale, const T* shift, T* y, int64_t n, int64_t c, int64_t s,
                     bool relu = false);
 
-// sum_g[c] = the sum of g over channel c, sum_g_centered[c] = the sum of g * (x - mean[c]).
+// sum_g[c] = the sum of g over channel c, sum_g_centered[c] = the sum of g * (x - mean[c]). With relu_out
+// (the output of a ReLU that followed the normalisation), g is first masked by relu's backward, g where
+// relu_out > 0 and 0 elsewhere, bitwise as if that masked gradient had been passed in.
 // Threads: channels are split; each channel is summed by one thread in a fixed order.
 template <typename T>
 void batch_norm_backward_sums(const T* g, const T* x, const double* mean, int64_t n, int64_t c, int64_t s,
-                              double* sum_g, double* sum_g_centered);
+                              double* sum_g, double* sum_g_centered, const T* relu_out = nullptr);
 
 // gx = the gradient of dot(batch_norm_train(x), g) with respect to x, where batch_norm_train normalises
 // with the batch statistics (mean, invstd = 1 / sqrt(var + eps)) and scales by gamma (nullptr: 1):
-// gx = gamma invstd (g - sum_g / M - (x - mean) invstd^2 sum_g_centered / M), M = N * S.
+// gx = gamma invstd (g - sum_g / M - (x - mean) invstd^2 sum_g_centered / M), M = N * S. With relu_out,
+// g is masked as in batch_norm_backward_sums (pass the same relu_out to both).
 // Threads: the N * C planes are split.
 template <typename T>
 void batch_norm_backward_input(const T* g, const T* x, const double* mean, const double* invstd, const T* gamma,
                                const double* sum_g, const double* sum_g_centered, int64_t n, int64_t c, int64_t s,
-                               T* gx);
+                               T* gx, const T* relu_out = nullptr);
 
 }  // namespace mg::kernels

@@ -1,4 +1,4 @@
-// batch_norm (PyTorch's F.batch_norm) and batch_norm_relu (relu of it, one pass in eval mode): forward
+// batch_norm (PyTorch's F.batch_norm) and batch_norm_relu (relu of it, fused; see nn/functional.h): forward
 // kernel calls, then the backward rules.
 //   training: y = (x - mean_B) / sqrt(var_B + eps) * gamma + beta with the batch mean and biased variance;
 //             running_mean/var <- (1 - momentum) * running + momentum * (mean_B, unbiased var_B).
@@ -74,9 +74,11 @@ void update_running(Tensor& running, const std::vector<double>& value, double mo
   running.bump_version();
 }
 
-// Normalises x with its batch statistics and updates the running statistics in place.
+// Normalises x with its batch statistics and updates the running statistics in place; with fuse_relu,
+// relu of that, in the same pass forward and with relu's mask folded into the backward kernels (bitwise
+// the composition relu(batch_norm(x)), without its intermediate tensors).
 Variable batch_norm_train(const Variable& x, const Variable& gamma, const Variable& beta, Tensor& running_mean,
-                          Tensor& running_var, double momentum, double eps) {
+                          Tensor& running_var, double momentum, double eps, bool fuse_relu = false) {
   const Tensor xc = x.data().contiguous();
   const int64_t n = x.size(0), c = x.size(1), s = x.numel() / std::max<int64_t>(n * c, 1), count = n * s;
   MG_CHECK(count > 1, "batch_norm: expected more than 1 value per channel when training, got input ",
@@ -87,7 +89,7 @@ Variable batch_norm_train(const Variable& x, const Variable& gamma, const Variab
   visit_dtype(x.dtype(), [&]<typename T>() { kernels::batch_norm_stats<T>(xc.data<T>(), n, c, s, st->mean.data(), var.data()); });
   st->invstd.resize(c);
   for (int64_t ch = 0; ch < c; ++ch) st->invstd[ch] = 1.0 / std::sqrt(var[ch] + eps);
-  const Tensor y = normalize(xc, *st, contiguous_or_undefined(gamma), contiguous_or_undefined(beta));
+  const Tensor y = normalize(xc, *st, contiguous_or_undefined(gamma), contiguous_or_undefined(beta), fuse_relu);
   if (running_mean.defined()) update_running(running_mean, st->mean, momentum);
   if (running_var.defined()) {
     for (double& v : var) v *= static_cast<double>(count) / static_cast<double>(count - 1);  // unbiased
@@ -95,21 +97,26 @@ Variable batch_norm_train(const Variable& x, const Variable& gamma, const Variab
   }
   const SavedVariable sx(x, "batch_norm");
   const SavedVariable sgamma = gamma.defined() ? SavedVariable(gamma, "batch_norm") : SavedVariable();
-  return make_result(y, {x, gamma, beta}, "batch_norm", [sx, sgamma, st](const Variable& g, const std::vector<bool>& need) -> Grads {
+  const SavedVariable sy = fuse_relu ? SavedVariable(Variable(y), "batch_norm_relu") : SavedVariable();
+  const char* name = fuse_relu ? "batch_norm_relu" : "batch_norm";
+  return make_result(y, {x, gamma, beta}, name, [sx, sgamma, sy, st](const Variable& g, const std::vector<bool>& need) -> Grads {
     MG_CHECK(!grad_mode_enabled(), "batch_norm: double backward through train-mode batch_norm is not supported ",
              "(backward was called with create_graph=true); put the model in eval mode for higher-order gradients");
     const Tensor xs = sx.unpack().data().contiguous(), gs = g.data().contiguous();
+    const Tensor relu_out = sy.unpack().defined() ? sy.unpack().data().contiguous() : Tensor();
     const int64_t n = xs.size(0), c = xs.size(1), s = xs.numel() / std::max<int64_t>(n * c, 1);
     std::vector<double> sum_g(c), sum_gc(c);
     Grads grads(3);
     visit_dtype(xs.dtype(), [&]<typename T>() {
-      kernels::batch_norm_backward_sums<T>(gs.data<T>(), xs.data<T>(), st->mean.data(), n, c, s, sum_g.data(), sum_gc.data());
+      const T* mask = relu_out.defined() ? relu_out.data<T>() : nullptr;
+      kernels::batch_norm_backward_sums<T>(gs.data<T>(), xs.data<T>(), st->mean.data(), n, c, s, sum_g.data(),
+                                           sum_gc.data(), mask);
       if (need[0]) {
         const Tensor gamma = sgamma.unpack().defined() ? sgamma.unpack().data().contiguous() : Tensor();
         Tensor gx = Tensor::empty(xs.shape(), xs.dtype());
         kernels::batch_norm_backward_input<T>(gs.data<T>(), xs.data<T>(), st->mean.data(), st->invstd.data(),
                                               gamma.defined() ? gamma.data<T>() : nullptr, sum_g.data(),
-                                              sum_gc.data(), n, c, s, gx.data<T>());
+                                              sum_gc.data(), n, c, s, gx.data<T>(), mask);
         grads[0] = Variable(gx);
       }
       if (need[1]) {  // d/dgamma = sum g * xhat
@@ -188,9 +195,11 @@ Variable batch_norm(const Variable& x, const Variable& gamma, const Variable& be
 
 Variable batch_norm_relu(const Variable& x, const Variable& gamma, const Variable& beta, Tensor& running_mean,
                          Tensor& running_var, bool training, double momentum, double eps) {
-  if (training || records_gradient({x, gamma, beta}))
-    return relu(batch_norm(x, gamma, beta, running_mean, running_var, training, momentum, eps));
   check_batch_norm_args(x, gamma, beta, running_mean, running_var, eps);
+  if (training) return batch_norm_train(x, gamma, beta, running_mean, running_var, momentum, eps, /*fuse_relu=*/true);
+  // Eval mode with a gradient: the composition, whose backward is differentiable again (double backward).
+  if (records_gradient({x, gamma, beta}))
+    return relu(batch_norm_eval(x, gamma, beta, running_mean, running_var, eps));
   const ChannelStats st = running_stats(running_mean, running_var, eps);
   return Variable(normalize(x.data().contiguous(), st, contiguous_or_undefined(gamma), contiguous_or_undefined(beta),
                             /*fuse_relu=*/true));

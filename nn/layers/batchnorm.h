@@ -11,7 +11,7 @@ class BatchNorm2d : public Module {
   explicit BatchNorm2d(int64_t num_features, double eps = 1e-5, double momentum = 0.1);
   // Normalises x (N, C, H, W) per channel; in training also counts the batch in num_batches_tracked.
   Variable forward(const Variable& x) override;
-  // relu(forward(x)), bitwise; one pass over memory in eval mode when no gradient is recorded.
+  // relu(forward(x)), bitwise, fused as nn::batch_norm_relu is.
   Variable forward_relu(const Variable& x);
   Variable weight, bias;
   Tensor running_mean, running_var, num_batches_tracked;  // num_batches_tracked: 0-d f64, whole numbers
