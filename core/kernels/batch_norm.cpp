@@ -16,10 +16,12 @@ namespace {
 int64_t channel_grain(int64_t n, int64_t s) { return std::max<int64_t>(1, 16384 / std::max<int64_t>(n * s, 1)); }
 int64_t plane_grain(int64_t s) { return std::max<int64_t>(1, 16384 / std::max<int64_t>(s, 1)); }
 
-// g[i], or 0 where relu_out[i] is not > 0 (relu's backward: relu_out may be nullptr, meaning no mask).
-template <typename T>
+// g[i], or with Masked 0 where relu_out[i] is not > 0 (relu's backward). A template parameter, so the
+// unmasked loops carry no test per element.
+template <bool Masked, typename T>
 inline T masked(const T* g, const T* relu_out, int64_t i) {
-  return !relu_out || relu_out[i] > T(0) ? g[i] : T(0);
+  if constexpr (Masked) return relu_out[i] > T(0) ? g[i] : T(0);
+  return g[i];
 }
 
 // Sum over i < len of term(i) in four interleaved double lanes (a fixed order the compiler can vectorise).
@@ -79,7 +81,8 @@ double channel_sum_avx2(const float* x, int64_t n_planes, int64_t c, int64_t ch,
   return total;
 }
 
-// The two sums of batch_norm_backward_sums for channel ch (g masked where relu_out is not > 0, when given).
+// The two sums of batch_norm_backward_sums for channel ch (with Masked, g masked where relu_out is not > 0).
+template <bool Masked>
 void channel_grad_sums_avx2(const float* g, const float* x, const float* relu_out, int64_t n_planes, int64_t c,
                             int64_t ch, int64_t s, double m, double* sum_g, double* sum_gc) {
   const int64_t body = s / 4 * 4;
@@ -94,14 +97,14 @@ void channel_grad_sums_avx2(const float* g, const float* x, const float* relu_ou
       const int64_t off = ((n0 + std::min(q, count - 1)) * c + ch) * s;
       pg[q] = g + off;
       px[q] = x + off;
-      py[q] = relu_out ? relu_out + off : nullptr;
+      py[q] = Masked ? relu_out + off : nullptr;
     }
     __m256d at[4], ac[4];
     for (int q = 0; q < 4; ++q) at[q] = ac[q] = _mm256_setzero_pd();
     for (int64_t i = 0; i < body; i += 4)
       for (int q = 0; q < 4; ++q) {
         __m128 g4 = _mm_loadu_ps(pg[q] + i);
-        if (relu_out) g4 = _mm_and_ps(g4, _mm_cmpgt_ps(_mm_loadu_ps(py[q] + i), _mm_setzero_ps()));
+        if constexpr (Masked) g4 = _mm_and_ps(g4, _mm_cmpgt_ps(_mm_loadu_ps(py[q] + i), _mm_setzero_ps()));
         const __m256d gv = _mm256_cvtps_pd(g4);
         const __m256d xv = _mm256_cvtps_pd(_mm_loadu_ps(px[q] + i));
         at[q] = _mm256_add_pd(at[q], gv);
@@ -109,9 +112,9 @@ void channel_grad_sums_avx2(const float* g, const float* x, const float* relu_ou
       }
     for (int q = 0; q < count; ++q) {
       double tail_t = 0, tail_c = 0;
-      for (int64_t i = body; i < s; ++i) tail_t += static_cast<double>(masked(pg[q], py[q], i));
+      for (int64_t i = body; i < s; ++i) tail_t += static_cast<double>(masked<Masked>(pg[q], py[q], i));
       for (int64_t i = body; i < s; ++i)
-        tail_c += static_cast<double>(masked(pg[q], py[q], i)) * (static_cast<double>(px[q][i]) - m);
+        tail_c += static_cast<double>(masked<Masked>(pg[q], py[q], i)) * (static_cast<double>(px[q][i]) - m);
       total += finish(at[q], tail_t);
       centered += finish(ac[q], tail_c);
     }
@@ -184,14 +187,16 @@ void channel_affine(const T* x, const T* scale, const T* shift, T* y, int64_t n,
   (relu ? affine_planes<true, T> : affine_planes<false, T>)(x, scale, shift, y, n, c, s);
 }
 
-template <typename T>
-void batch_norm_backward_sums(const T* g, const T* x, const double* mean, int64_t n, int64_t c, int64_t s,
-                              double* sum_g, double* sum_g_centered, const T* relu_out) {
+namespace {
+
+template <bool Masked, typename T>
+void backward_sums(const T* g, const T* x, const double* mean, int64_t n, int64_t c, int64_t s, double* sum_g,
+                   double* sum_g_centered, const T* relu_out) {
   if constexpr (std::is_same_v<T, float>) {
     if (cpu::kernels_enabled(cpu::Isa::avx2)) {
       parallel_for(0, c, channel_grain(n, s), [&](int64_t c0, int64_t c1) {
         for (int64_t ch = c0; ch < c1; ++ch)
-          channel_grad_sums_avx2(g, x, relu_out, n, c, ch, s, mean[ch], sum_g + ch, sum_g_centered + ch);
+          channel_grad_sums_avx2<Masked>(g, x, relu_out, n, c, ch, s, mean[ch], sum_g + ch, sum_g_centered + ch);
       });
       return;
     }
@@ -202,16 +207,25 @@ void batch_norm_backward_sums(const T* g, const T* x, const double* mean, int64_
       double total = 0, centered = 0;
       for (int64_t i = 0; i < n; ++i) {
         const int64_t off = (i * c + ch) * s;
-        const T *pg = g + off, *px = x + off, *py = relu_out ? relu_out + off : nullptr;
-        total += lane_sum(s, [pg, py](int64_t k) { return static_cast<double>(masked(pg, py, k)); });
+        const T *pg = g + off, *px = x + off, *py = Masked ? relu_out + off : nullptr;
+        total += lane_sum(s, [pg, py](int64_t k) { return static_cast<double>(masked<Masked>(pg, py, k)); });
         centered += lane_sum(s, [pg, px, py, m](int64_t k) {
-          return static_cast<double>(masked(pg, py, k)) * (static_cast<double>(px[k]) - m);
+          return static_cast<double>(masked<Masked>(pg, py, k)) * (static_cast<double>(px[k]) - m);
         });
       }
       sum_g[ch] = total;
       sum_g_centered[ch] = centered;
     }
   });
+}
+
+}  // namespace
+
+template <typename T>
+void batch_norm_backward_sums(const T* g, const T* x, const double* mean, int64_t n, int64_t c, int64_t s,
+                              double* sum_g, double* sum_g_centered, const T* relu_out) {
+  if (relu_out) return backward_sums<true>(g, x, mean, n, c, s, sum_g, sum_g_centered, relu_out);
+  backward_sums<false>(g, x, mean, n, c, s, sum_g, sum_g_centered, relu_out);
 }
 
 template <typename T>
