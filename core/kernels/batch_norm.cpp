@@ -20,8 +20,9 @@ int64_t plane_grain(int64_t s) { return std::max<int64_t>(1, 16384 / std::max<in
 // unmasked loops carry no test per element.
 template <bool Masked, typename T>
 inline T masked(const T* g, const T* relu_out, int64_t i) {
-  if constexpr (Masked) return relu_out[i] > T(0) ? g[i] : T(0);
-  return g[i];
+  const T v = g[i];  // loaded unconditionally: a select, not a branch (random signs mispredict)
+  if constexpr (Masked) return relu_out[i] > T(0) ? v : T(0);
+  return v;
 }
 
 // Sum over i < len of term(i) in four interleaved double lanes (a fixed order the compiler can vectorise).
@@ -246,7 +247,7 @@ void batch_norm_backward_input(const T* g, const T* x, const double* mean, const
       T* out = gx + p * s;
       if (relu_out) {
         const T* py = relu_out + p * s;
-        for (int64_t i = 0; i < s; ++i) out[i] = ((py[i] > T(0) ? pg[i] : T(0)) - mean_g - (px[i] - m) * k) * a;
+        for (int64_t i = 0; i < s; ++i) out[i] = (masked<true>(pg, py, i) - mean_g - (px[i] - m) * k) * a;
       } else {
         for (int64_t i = 0; i < s; ++i) out[i] = (pg[i] - mean_g - (px[i] - m) * k) * a;
       }
