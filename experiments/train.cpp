@@ -143,7 +143,7 @@ nlohmann::json train(const TrainConfig& config_in, const TrainOptions& opt) {
       schedule->apply(sgd, per_batch_schedule(c) ? epoch * nb + b : epoch);
       Generator gen(c.seed, stream_id(kMixupPurpose, static_cast<uint64_t>(epoch), static_cast<uint64_t>(b)));
       const MixupPlan plan = draw_mixup(batch.size(), c.mixup_alpha, mode, gen);
-      const Variable x(dtype == DType::F32 ? batch.x : batch.x.to(dtype));
+      const Variable x = in_model_dtype(Variable(batch.x), *model);  // mixed in the model's precision
       const Variable loss = mixup_loss(f(mix_inputs(x, plan)), batch.y, plan);
       const double value = loss.item();
       MG_CHECK(std::isfinite(value), "training diverged: the loss is ", value, " at epoch ", epoch + 1, ", batch ", b + 1,
