@@ -184,3 +184,23 @@ TEST_CASE("an f64 run trains, evaluates, attacks and is analysed end to end", "[
   REQUIRE(analysed.status == 0);
   CHECK(std::isfinite(nlohmann::json::parse(analysed.output)["approximation"][0]["l_mix"].get<double>()));
 }
+
+TEST_CASE("a one-cycle schedule too short for its warm-up is refused with the step counts, before training",
+          "[experiments][train][schedule]") {
+  TempDir tmp;
+  mg::test::write_synthetic_cifar(tmp.path / "data", 16, 8);
+  // 64 images in batches of 16 for 1 epoch: 4 steps, and pct_start 0.25 puts the peak at step 0.
+  const auto r = run_command(mg::test::mixgrad_binary() + " train --dataset cifar10 --data " + (tmp.path / "data").string() +
+                             " --out " + (tmp.path / "run").string() +
+                             " --model smallcnn --epochs 1 --batch-size 16 --train-subset 64 --schedule onecycle --pct-start 0.25 --quiet");
+  CHECK(r.status != 0);
+  CHECK_THAT(r.output, Catch::Contains("1 epoch(s) x 4 batches = 4 steps") && Catch::Contains("total_steps 4") &&
+                           Catch::Contains("pct_start 0.25"));
+  CHECK_THAT(r.output, !Catch::Contains("diverged"));
+  CHECK(fs::is_empty(tmp.path / "run"));  // nothing written: the corrected command needs no --force
+  const auto with_warmup = run_command(mg::test::mixgrad_binary() + " train --dataset cifar10 --data " + (tmp.path / "data").string() +
+                                       " --out " + (tmp.path / "run2").string() +
+                                       " --model smallcnn --epochs 1 --batch-size 16 --schedule onecycle --warmup-epochs 1 --quiet");
+  CHECK(with_warmup.status != 0);
+  CHECK_THAT(with_warmup.output, Catch::Contains("--warmup-epochs 1") && Catch::Contains("onecycle"));
+}
