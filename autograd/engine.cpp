@@ -127,13 +127,7 @@ void run_backward(const std::vector<Variable>& outputs, const std::vector<Variab
 }
 
 std::vector<Variable> grad(const std::vector<Variable>& outputs, const std::vector<Variable>& inputs,
-                           const std::vector<Variable>& grad_outputs, bool create_graph, bool allow_unused) {
-  return grad(outputs, inputs, grad_outputs, create_graph, allow_unused, create_graph);
-}
-
-std::vector<Variable> grad(const std::vector<Variable>& outputs, const std::vector<Variable>& inputs,
-                           const std::vector<Variable>& grad_outputs, bool create_graph, bool allow_unused,
-                           bool retain_graph) {
+                           const std::vector<Variable>& grad_outputs, const GradOptions& options) {
   std::vector<Node*> targets;
   for (std::size_t i = 0; i < inputs.size(); ++i) {
     MG_CHECK(inputs[i].requires_grad(), "grad: input ", i, " (", describe(inputs[i].data()),
@@ -141,13 +135,14 @@ std::vector<Variable> grad(const std::vector<Variable>& outputs, const std::vect
     targets.push_back(gradient_edge(inputs[i]).get());
   }
   std::unordered_map<Node*, Variable> captured;
-  execute(outputs, grad_outputs, retain_graph, create_graph, &targets, &captured);
+  execute(outputs, grad_outputs, options.retain_graph.value_or(options.create_graph), options.create_graph, &targets,
+          &captured);
   std::vector<Variable> result;
   for (std::size_t i = 0; i < inputs.size(); ++i) {
     auto it = captured.find(targets[i]);
     if (it == captured.end()) {
-      MG_CHECK(allow_unused, "grad: input ", i, " (", describe(inputs[i].data()),
-               ") was not used to compute the outputs; pass allow_unused=true");
+      MG_CHECK(options.allow_unused, "grad: input ", i, " (", describe(inputs[i].data()),
+               ") was not used to compute the outputs; pass {.allow_unused = true}");
       result.emplace_back();
     } else {
       result.push_back(it->second);

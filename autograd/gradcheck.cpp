@@ -46,7 +46,7 @@ GradcheckResult gradcheck(const std::string& op, const DiffFn& fn, const std::ve
   for (int64_t i = 0; i < projection.numel(); ++i)
     projection.data<double>()[i] = (gen.uniform() < 0.5 ? -1.0 : 1.0) * gen.uniform(0.5, 1.5);
   const Variable loss = sum(out * Variable(projection));
-  const std::vector<Variable> analytic = grad({loss}, wrt, {}, false, true);
+  const std::vector<Variable> analytic = grad({loss}, wrt, {}, {.allow_unused = true});
 
   const double base = projected_loss(fn, inputs, projection);
   std::ostringstream why;

@@ -1,5 +1,5 @@
 // The gradcheck cases: one entry per differentiable op (some ops have several, e.g. per broadcasting
-// direction). `mixgrad gradcheck` runs them all; tests/autograd/test_gradcheck_ops.cpp does too.
+// direction). `mixgrad gradcheck` runs them all; tests/autograd/test_gradcheck.cpp does too.
 // Inputs are built away from kinks (ReLU inputs away from 0, max inputs without ties).
 #pragma once
 #include <functional>

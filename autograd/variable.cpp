@@ -56,8 +56,8 @@ void Variable::zero_grad() {
 
 Variable Variable::detach() const { return Variable(data(), false); }
 
-void Variable::backward(const Variable& grad_output, bool retain_graph, bool create_graph) const {
-  run_backward({*this}, {grad_output}, retain_graph, create_graph);
+void Variable::backward(const Variable& grad_output, const BackwardOptions& options) const {
+  run_backward({*this}, {grad_output}, options.retain_graph, options.create_graph);
 }
 
 std::shared_ptr<Node> gradient_edge(const Variable& v) {

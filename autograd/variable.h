@@ -16,6 +16,12 @@ namespace mg {
 struct Node;
 struct VariableImpl;
 
+// How Variable::backward runs: y.backward({}, {.retain_graph = true}).
+struct BackwardOptions {
+  bool retain_graph = false;  // keep the graph for another backward pass
+  bool create_graph = false;  // build the gradients as a differentiable graph (double backward)
+};
+
 class Variable {
  public:
   Variable() = default;
@@ -37,8 +43,8 @@ class Variable {
   Variable detach() const;  // same data, no history, no grad
 
   // Accumulates d(this)/d(leaf) * grad_output into every leaf's grad(). grad_output may be omitted only
-  // for a single-element output. Frees the graph unless retain_graph.
-  void backward(const Variable& grad_output = {}, bool retain_graph = false, bool create_graph = false) const;
+  // for a single-element output. Frees the graph unless options.retain_graph.
+  void backward(const Variable& grad_output = {}, const BackwardOptions& options = {}) const;
 
   // Shorthands for data() properties.
   const Shape& shape() const { return data().shape(); }

@@ -148,16 +148,16 @@ ApproxResult mixup_approximation(const Classifier& f, const Tensor& x, const std
     Variable xv(xa, true);
     const Variable logits = f(xv);
     Variable u(Tensor::zeros(logits.shape(), logits.dtype()), true);
-    const Variable jt_u = grad({sum(logits * u)}, {xv}, {}, true)[0];
-    const Tensor jd = grad({sum(jt_u * Variable(dir))}, {u}, {}, false, false, true)[0].data().to(DType::F64);
+    const Variable jt_u = grad({sum(logits * u)}, {xv}, {}, {.create_graph = true})[0];
+    const Tensor jd = grad({sum(jt_u * Variable(dir))}, {u}, {}, {.retain_graph = true})[0].data().to(DType::F64);
     // dᵀ ∇²(slopeᵀ f) d by double backward, with the slope held constant.
     const Tensor slope = ops::index_select(anchor_slope, 0, anchors);
-    const Variable weighted_grad = grad({sum(logits * Variable(slope.to(logits.dtype())))}, {xv}, {}, true)[0];
+    const Variable weighted_grad = grad({sum(logits * Variable(slope.to(logits.dtype())))}, {xv}, {}, {.create_graph = true})[0];
     const Variable directional = sum(weighted_grad * Variable(dir), {}, false);
     std::vector<double> hess(p, 0.0);
     // For a piecewise-linear net the gradient may still depend on parameters but not on x: then the
     // Hessian term is exactly zero and grad() reports x as unused.
-    const Variable hd = directional.requires_grad() ? grad({directional}, {xv}, {}, false, true)[0] : Variable();
+    const Variable hd = directional.requires_grad() ? grad({directional}, {xv}, {}, {.allow_unused = true})[0] : Variable();
     if (hd.defined()) {
       const Tensor per_row = ops::sum(ops::mul(hd.data(), dir).reshape({p, -1}), {1}).to(DType::F64);
       for (int64_t r = 0; r < p; ++r) hess[r] = per_row.data<double>()[r];

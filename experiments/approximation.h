@@ -3,7 +3,7 @@
 // For α = β, mixup's loss equals  L_mix = (1/n) Σᵢ E_{λ~Beta(α+1,α)} E_r ℓ(xᵢ + (1−λ)(r − xᵢ), yᵢ)  with the
 // partner r drawn from the training inputs, and to second order in (1−λ):
 //   L_mix ≈ L_std + R1 + R2 + R3,  dᵢ = r − xᵢ,  Jᵢ = ∂f/∂x at xᵢ,  ℓ(z, y) = h(z) − yᵀz (h = logsumexp for CE)
-//   R1 = E[(1−λ)      ∇h(f(xᵢ)) − yᵢ)ᵀ Jᵢ dᵢ]          (= E[1−λ]/n Σᵢ (pᵢ − yᵢ)ᵀ Jᵢ (x̄ − xᵢ))
+//   R1 = E[(1−λ) (∇h(f(xᵢ)) − yᵢ)ᵀ Jᵢ dᵢ]          (= E[1−λ]/n Σᵢ (pᵢ − yᵢ)ᵀ Jᵢ (x̄ − xᵢ))
 //   R2 = E[(1−λ)²/2 · (Jᵢdᵢ)ᵀ ∇²h(f(xᵢ)) (Jᵢdᵢ)]       (∇²h = diag p − ppᵀ for CE, I for the squared loss)
 //   R3 = E[(1−λ)²/2 · Σₖ (∇h − yᵢ)ₖ dᵢᵀ ∇²fₖ(xᵢ) dᵢ]    (zero almost everywhere for ReLU nets in eval mode)
 // Every expectation is a weighted sum over the same draws (weight, i, λ, partner j): Monte Carlo draws,

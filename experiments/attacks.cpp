@@ -11,10 +11,13 @@
 
 namespace mg::experiments {
 
+Variable in_model_dtype(const Variable& pixels, const nn::Module& model) { return to_dtype(pixels, model.dtype()); }
+
 Classifier normalized(nn::Module& model, const std::vector<double>& mean, const std::vector<double>& std) {
   MG_CHECK(mean.size() == std.size() && !mean.empty(), "normalized: ", mean.size(), " means and ", std.size(),
            " standard deviations");
-  return [&model, mean, std](const Variable& x) {
+  return [&model, mean, std](const Variable& pixels) {
+    const Variable x = in_model_dtype(pixels, model);
     const int64_t c = static_cast<int64_t>(mean.size());
     MG_CHECK(x.dim() == 4 && x.size(1) == c, "normalized: expected images (N, ", c, ", H, W), got ",
              describe(x.data()));

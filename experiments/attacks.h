@@ -22,7 +22,12 @@ namespace mg::experiments {
 // Maps pixel-space images (N, C, H, W) to logits (N, K).
 using Classifier = std::function<Variable(const Variable& pixels)>;
 
-// model((x - mean) / std) with per-channel mean and std.
+// Images in the model's dtype (a differentiable cast; gradients come back in the images' own dtype). The one
+// place pixel batches (f32 from the loaders) meet a model that may be f64: training, evaluation, attacks and
+// normalized() all go through it.
+Variable in_model_dtype(const Variable& pixels, const nn::Module& model);
+
+// model((x - mean) / std) with per-channel mean and std; x is first cast to the model's dtype.
 Classifier normalized(nn::Module& model, const std::vector<double>& mean, const std::vector<double>& std);
 
 enum class AttackKind { FGSM, FGM_L2, PGD };

@@ -121,7 +121,7 @@ BenchResult run_bench(const BenchConfig& c) {
     r.checksum = step();
     const double s = std::chrono::duration<double>(clock::now() - t0).count();
     r.seconds.push_back(s);
-    if (c.verbose) std::fprintf(stderr, "bench: iteration %lld: %.4f s\n", static_cast<long long>(i), s);
+    if (c.verbose) std::fprintf(stderr, "bench: iteration %lld: %.9g s\n", static_cast<long long>(i), s);
   }
   std::vector<double> rates;
   for (double s : r.seconds) rates.push_back(static_cast<double>(c.batch_size) / s);

@@ -25,9 +25,17 @@ constexpr uint64_t kMixupPurpose = 0x6d672d6d69787570ull;  // "mg-mixup"
 using Clock = std::chrono::steady_clock;
 
 std::unique_ptr<nn::Schedule> make_schedule(const TrainConfig& c, int64_t batches_per_epoch) {
+  MG_CHECK(c.warmup_epochs >= 0, "--warmup-epochs must be >= 0, got ", c.warmup_epochs);
   if (c.schedule == "onecycle") {
-    return std::make_unique<nn::OneCycleLR>(nn::OneCycleOptions{
-        .max_lr = c.lr, .total_steps = c.epochs * batches_per_epoch, .pct_start = c.pct_start});
+    MG_CHECK(c.warmup_epochs == 0, "--warmup-epochs ", c.warmup_epochs,
+             " does not apply to onecycle, which warms up by itself (--pct-start)");
+    try {
+      return std::make_unique<nn::OneCycleLR>(nn::OneCycleOptions{
+          .max_lr = c.lr, .total_steps = c.epochs * batches_per_epoch, .pct_start = c.pct_start});
+    } catch (const Error& e) {
+      MG_FAIL("onecycle over ", c.epochs, " epoch(s) x ", batches_per_epoch, " batches = ", c.epochs * batches_per_epoch,
+              " steps: ", e.what());
+    }
   }
   std::unique_ptr<nn::Schedule> base;
   if (c.schedule == "constant") base = std::make_unique<nn::ConstantLR>(c.lr);
@@ -120,7 +128,6 @@ nlohmann::json train(const TrainConfig& config_in, const TrainOptions& opt) {
     history = checkpoint.history;
     first_epoch = checkpoint.epochs_done;
   }
-  write_text_atomic((std::filesystem::path(opt.out) / "config.json").string(), c.to_json().dump(2) + "\n");
 
   data::Loader train_loader(train_set, pixel_loader(c, true, c.train_subset, train_set.channels));
   const int64_t clean_subset = c.eval_train_subset > 0 ? c.eval_train_subset : c.train_subset;
@@ -128,6 +135,8 @@ nlohmann::json train(const TrainConfig& config_in, const TrainOptions& opt) {
   data::Loader test_eval(test_set, pixel_loader(c, false, -1, train_set.channels));
   const int64_t nb = train_loader.num_batches();
   const auto schedule = make_schedule(c, nb);
+  // after everything that can refuse the config, so a refused run leaves its directory empty
+  write_text_atomic((std::filesystem::path(opt.out) / "config.json").string(), c.to_json().dump(2) + "\n");
   const Classifier f = normalized(*model, mean, stdev);
   Progress progress(opt.quiet, c.epochs);
 
@@ -143,7 +152,7 @@ nlohmann::json train(const TrainConfig& config_in, const TrainOptions& opt) {
       schedule->apply(sgd, per_batch_schedule(c) ? epoch * nb + b : epoch);
       Generator gen(c.seed, stream_id(kMixupPurpose, static_cast<uint64_t>(epoch), static_cast<uint64_t>(b)));
       const MixupPlan plan = draw_mixup(batch.size(), c.mixup_alpha, mode, gen);
-      const Variable x(dtype == DType::F32 ? batch.x : batch.x.to(dtype));
+      const Variable x = in_model_dtype(Variable(batch.x), *model);  // mixed in the model's precision
       const Variable loss = mixup_loss(f(mix_inputs(x, plan)), batch.y, plan);
       const double value = loss.item();
       MG_CHECK(std::isfinite(value), "training diverged: the loss is ", value, " at epoch ", epoch + 1, ", batch ", b + 1,

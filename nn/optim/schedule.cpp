@@ -16,6 +16,8 @@ void Schedule::apply(SGD& optimizer, int64_t step) const {
 
 MultiStepLR::MultiStepLR(double base_lr, std::vector<int64_t> milestones, double gamma)
     : base_lr_(base_lr), gamma_(gamma), milestones_(std::move(milestones)) {
+  // PyTorch never reaches a negative milestone and silently ignores it; here it is a mistake to report.
+  for (int64_t m : milestones_) MG_CHECK(m >= 0, "MultiStepLR: milestones must be >= 0, got ", m);
   std::sort(milestones_.begin(), milestones_.end());
 }
 
@@ -40,6 +42,15 @@ OneCycleLR::OneCycleLR(OneCycleOptions options) : o_(options) {
   MG_CHECK(o_.total_steps > 0, "OneCycleLR: total_steps must be positive, got ", o_.total_steps);
   MG_CHECK(o_.pct_start >= 0.0 && o_.pct_start <= 1.0, "OneCycleLR: pct_start must be in [0, 1], got ",
            o_.pct_start);
+  // PyTorch's phase boundaries; interpolating inside a phase of zero length divides by zero (PyTorch raises
+  // ZeroDivisionError, a plain reading of its formula gives a NaN lr), so such a schedule is refused.
+  const double total = static_cast<double>(o_.total_steps), peak = o_.pct_start * total - 1.0;
+  MG_CHECK(peak != 0.0, "OneCycleLR: pct_start ", o_.pct_start, " of total_steps ", o_.total_steps,
+           " puts the peak at step 0, where the warm-up starts, so the warm-up has no length (PyTorch refuses this "
+           "too); use more steps or a pct_start with pct_start x total_steps != 1");
+  MG_CHECK(total - 1.0 != peak, "OneCycleLR: pct_start ", o_.pct_start, " of total_steps ", o_.total_steps,
+           " puts the peak at the last step ", o_.total_steps - 1, ", leaving no steps to anneal (PyTorch refuses "
+           "this too); use a pct_start below 1");
 }
 
 namespace {

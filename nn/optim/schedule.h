@@ -31,7 +31,8 @@ class ConstantLR : public Schedule {
   double lr_;
 };
 
-// torch.optim.lr_scheduler.MultiStepLR: base_lr * gamma^(number of milestones <= t).
+// torch.optim.lr_scheduler.MultiStepLR: base_lr * gamma^(number of milestones <= t). Milestones past the
+// last step never apply (as in PyTorch); a negative milestone is an error.
 class MultiStepLR : public Schedule {
  public:
   MultiStepLR(double base_lr, std::vector<int64_t> milestones, double gamma = 0.1);
@@ -57,6 +58,10 @@ class CosineAnnealingLR : public Schedule {
 // torch.optim.lr_scheduler.OneCycleLR (two phases, cosine annealing, cycle_momentum): the lr rises from
 // max_lr/div_factor to max_lr over the first pct_start of total_steps while momentum falls from
 // max_momentum to base_momentum, then lr anneals to initial_lr/final_div_factor and momentum returns.
+// The warm-up phase ends at step pct_start * total_steps - 1; when that is 0 (e.g. 4 steps, pct_start 0.25)
+// or total_steps - 1, one phase has no length and the constructor throws, naming the step counts, where
+// PyTorch raises ZeroDivisionError. When it is below 0 (e.g. total_steps 1) there is no warm-up phase,
+// as in PyTorch.
 struct OneCycleOptions {
   double max_lr = 0.1;
   int64_t total_steps = 1;

@@ -94,7 +94,7 @@ TEST_CASE("modifying a saved tensor in place makes backward throw", "[autograd]"
 TEST_CASE("backward twice without retain_graph is an error; with it, gradients add", "[autograd]") {
   Variable x = leaf({1.0, 2.0}, {2});
   const Variable y = sum(exp(x));
-  y.backward({}, true);
+  y.backward({}, {.retain_graph = true});
   y.backward();
   CHECK(x.grad().data().at({1}) == Approx(2 * std::exp(2.0)));
   CHECK_THROWS_WITH(y.backward(), Catch::Contains("second time"));
@@ -105,7 +105,7 @@ TEST_CASE("Hessian-vector product of sum(x^3) is 6 x * v", "[autograd][higher-or
   Variable x(rand_uniform({5}, gen, -2, 2, DType::F64), true);
   const Variable v(rand_uniform({5}, gen, -1, 1, DType::F64));
   const Variable f = sum(pow(x, 3.0));
-  const Variable g = grad({f}, {x}, {}, /*create_graph=*/true)[0];  // 3x^2, itself differentiable
+  const Variable g = grad({f}, {x}, {}, {.create_graph = true})[0];  // 3x^2, itself differentiable
   REQUIRE(g.requires_grad());
   const Variable hv = grad({sum(g * v)}, {x})[0];
   for (int i = 0; i < 5; ++i)
@@ -119,13 +119,13 @@ TEST_CASE("second derivatives through softmax, matmul and tanh match finite diff
   auto grad_at = [&](const Tensor& xt, bool create) {
     Variable x(xt, true);
     const Variable f = sum(log_softmax(matmul(tanh(matmul(x, w)), transpose(w, 0, 1)), 1) * Variable(xt));
-    return grad({f}, {x}, {}, create)[0];
+    return grad({f}, {x}, {}, {.create_graph = create})[0];
   };
   const Tensor x0 = rand_uniform({2, 4}, gen, -1, 1, DType::F64);
   const Tensor v = rand_uniform({2, 4}, gen, -1, 1, DType::F64);
   Variable x(x0, true);
   const Variable f = sum(log_softmax(matmul(tanh(matmul(x, w)), transpose(w, 0, 1)), 1) * Variable(x0));
-  const Variable g = grad({f}, {x}, {}, true)[0];
+  const Variable g = grad({f}, {x}, {}, {.create_graph = true})[0];
   const Tensor hv = grad({sum(g * Variable(v))}, {x})[0].data();
   // (grad(x0 + h v) - grad(x0 - h v)) / 2h, holding the constant factor fixed as in f
   const double h = 1e-5;

@@ -21,10 +21,11 @@ TEST_CASE("every core op passes gradcheck in float64", "[autograd][gradcheck]") 
 
 namespace {
 
-// sin with a deliberately wrong backward (sign flipped), and one whose backward is all zeros.
-Variable wrong_sin(const Variable& x) {
-  return make_result(ops::add(x.data(), 0.0), {x}, "wrong_sin", [x](const Variable& g, const std::vector<bool>&) {
-    return std::vector<Variable>{g * -1.0};  // true derivative of identity-like forward is +1
+// tanh with a classic wrong backward (1 − y instead of 1 − y²), and one whose backward is all zeros.
+Variable wrong_tanh(const Variable& x) {
+  const Tensor y = ops::tanh(x.data());
+  return make_result(y, {x}, "wrong_tanh", [y](const Variable& g, const std::vector<bool>&) {
+    return std::vector<Variable>{g * Variable(ops::add(ops::neg(y), 1.0))};  // should be 1 − y²
   });
 }
 Variable zero_grad_square(const Variable& x) {
@@ -42,9 +43,10 @@ Variable slightly_wrong_exp(const Variable& x) {
 TEST_CASE("gradcheck catches a wrong backward", "[autograd][gradcheck]") {
   Generator gen(1, 0);
   const std::vector<Tensor> inputs = {uniform64({3, 4}, gen)};
-  const GradcheckResult flipped = gradcheck("wrong_sin", [](const std::vector<Variable>& v) { return wrong_sin(v[0]); }, inputs);
-  CHECK(!flipped.passed);
-  CHECK(flipped.max_rel_err > 1.0);
+  const GradcheckResult wrong = gradcheck("wrong_tanh", [](const std::vector<Variable>& v) { return wrong_tanh(v[0]); }, inputs);
+  CHECK(!wrong.passed);
+  // On [-1, 1], |(1 − y) − (1 − y²)| = |y|(1 − y) reaches about 0.9 where tanh is most negative.
+  CHECK(wrong.max_rel_err > 0.1);
   const GradcheckResult subtle = gradcheck("slightly_wrong_exp",
                                            [](const std::vector<Variable>& v) { return slightly_wrong_exp(v[0]); }, inputs);
   CHECK(!subtle.passed);

@@ -1,7 +1,12 @@
 // `mixgrad bench`: every mode runs and reports the documented JSON fields (nothing is asserted about
-// speed), FLOPs are counted as documented, bad arguments fail, and the OpenBLAS core switch.
+// speed), FLOPs are counted as documented, the reported rates come from the timed iterations, bad arguments fail, and the OpenBLAS core switch.
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <sstream>
+#include <string>
+#include <vector>
 
 #include "tests/test_util.h"
 
@@ -42,14 +47,36 @@ TEST_CASE("bench: train, eval and fgsm report images/s, GFLOP/s, memory and the 
     CHECK(r["batch_size"] == 4);
     CHECK(r["threads"] == 2);
     CHECK(r["images_per_s"].get<double>() > 0);
-    CHECK(r["images_per_s_min"].get<double>() <= r["images_per_s"].get<double>());
-    CHECK(r["images_per_s"].get<double>() <= r["images_per_s_max"].get<double>());
-    CHECK(r["gflops"].get<double>() > 0);
+    // GFLOP/s is the FLOP count at the median rate.
+    CHECK(r["gflops"].get<double>() ==
+          Approx(r["flops_per_iter"].get<double>() * r["images_per_s"].get<double>() / 4 / 1e9).epsilon(1e-12));
     CHECK(r["peak_rss_mb"].get<double>() > 0);
     CHECK(!r["blas_core"].get<std::string>().empty());
     const double passes = mode == "eval" ? 1.0 : 3.0;
     CHECK(r["flops_per_iter"].get<double>() == Approx(passes * 2.0 * macs * 4));
   }
+}
+
+TEST_CASE("bench: median, min and max images/s come from the timed iterations", "[cli][bench]") {
+  // --verbose prints each timed iteration's seconds on stderr, which run_command merges before the JSON line.
+  const auto result = run_command(mixgrad_binary() + " bench --model smallcnn --mode eval --batch-size 4 --iters 3 "
+                                  "--warmup 1 --threads 2 --json --verbose");
+  INFO(result.output);
+  REQUIRE(result.status == 0);
+  std::vector<double> seconds;
+  std::istringstream lines(result.output);
+  std::string json_line;
+  for (std::string line; std::getline(lines, line);) {
+    const std::string tag = "bench: iteration ";
+    if (line.rfind(tag, 0) == 0) seconds.push_back(std::stod(line.substr(line.find(':', tag.size()) + 1)));
+    else if (!line.empty() && line[0] == '{') json_line = line;
+  }
+  REQUIRE(seconds.size() == 3);  // warm-up iterations are not timed
+  const nlohmann::json r = nlohmann::json::parse(json_line);
+  std::sort(seconds.begin(), seconds.end());
+  CHECK(r["images_per_s"].get<double>() == Approx(4 / seconds[1]).epsilon(1e-6));
+  CHECK(r["images_per_s_min"].get<double>() == Approx(4 / seconds[2]).epsilon(1e-6));
+  CHECK(r["images_per_s_max"].get<double>() == Approx(4 / seconds[0]).epsilon(1e-6));
 }
 
 TEST_CASE("bench: the other models run", "[cli][bench]") {

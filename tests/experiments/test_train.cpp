@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 
@@ -148,4 +149,58 @@ TEST_CASE("eval reports clean and FGSM accuracy per ε and rejects bad input", "
   const auto corrupt = run_command(mg::test::mixgrad_binary() + " eval --run " + run.string());
   CHECK(corrupt.status != 0);
   CHECK_THAT(corrupt.output, Catch::Contains("checksum"));
+}
+
+TEST_CASE("an f64 run trains, evaluates, attacks and is analysed end to end", "[experiments][train][f64]") {
+  TempDir tmp;
+  mg::test::write_synthetic_cifar(tmp.path / "data", 16, 32);
+  const fs::path run = tmp.path / "run";
+  const auto trained = run_command(train_command(tmp.path / "data", run, "--epochs 1 --dtype f64"));
+  INFO(trained.output);
+  REQUIRE(trained.status == 0);
+  const auto metrics = read_metrics(run);
+  REQUIRE(metrics.size() == 1);
+  CHECK(std::isfinite(metrics[0]["test_loss"].get<double>()));
+  CHECK(metrics[0]["test_count"] == 32);
+  // The checkpoint holds f64 weights: the model really trained in f64.
+  const mg::SafeTensorsFile ckpt = mg::read_safetensors((run / "checkpoint.safetensors").string());
+  bool saw_weight = false;
+  for (const auto& t : ckpt.tensors)
+    if (t.name.find("weight") != std::string::npos) {
+      CHECK(t.values.dtype() == mg::DType::F64);
+      saw_weight = true;
+    }
+  CHECK(saw_weight);
+
+  const auto eval = run_command(mg::test::mixgrad_binary() + " eval --run " + run.string() + " --eps 0,8 2>/dev/null");
+  INFO(eval.output);
+  REQUIRE(eval.status == 0);
+  const auto report = nlohmann::json::parse(eval.output);
+  REQUIRE(report["results"].size() == 2);
+  CHECK(report["results"][1]["loss"].get<double>() > report["results"][0]["loss"].get<double>());
+
+  const auto analysed = run_command(mg::test::mixgrad_binary() + " analyze --run " + run.string() + " --samples 8 --draws 2 2>/dev/null");
+  INFO(analysed.output);
+  REQUIRE(analysed.status == 0);
+  CHECK(std::isfinite(nlohmann::json::parse(analysed.output)["approximation"][0]["l_mix"].get<double>()));
+}
+
+TEST_CASE("a one-cycle schedule too short for its warm-up is refused with the step counts, before training",
+          "[experiments][train][schedule]") {
+  TempDir tmp;
+  mg::test::write_synthetic_cifar(tmp.path / "data", 16, 8);
+  // 64 images in batches of 16 for 1 epoch: 4 steps, and pct_start 0.25 puts the peak at step 0.
+  const auto r = run_command(mg::test::mixgrad_binary() + " train --dataset cifar10 --data " + (tmp.path / "data").string() +
+                             " --out " + (tmp.path / "run").string() +
+                             " --model smallcnn --epochs 1 --batch-size 16 --train-subset 64 --schedule onecycle --pct-start 0.25 --quiet");
+  CHECK(r.status != 0);
+  CHECK_THAT(r.output, Catch::Contains("1 epoch(s) x 4 batches = 4 steps") && Catch::Contains("total_steps 4") &&
+                           Catch::Contains("pct_start 0.25"));
+  CHECK_THAT(r.output, !Catch::Contains("diverged"));
+  CHECK(fs::is_empty(tmp.path / "run"));  // nothing written: the corrected command needs no --force
+  const auto with_warmup = run_command(mg::test::mixgrad_binary() + " train --dataset cifar10 --data " + (tmp.path / "data").string() +
+                                       " --out " + (tmp.path / "run2").string() +
+                                       " --model smallcnn --epochs 1 --batch-size 16 --schedule onecycle --warmup-epochs 1 --quiet");
+  CHECK(with_warmup.status != 0);
+  CHECK_THAT(with_warmup.output, Catch::Contains("--warmup-epochs 1") && Catch::Contains("onecycle"));
 }

@@ -201,7 +201,7 @@ TEST_CASE("batch_norm train: double backward is a clear error", "[nn][batch_norm
   Variable x(d.x, true);
   const Variable y = nn::batch_norm(x, Variable(d.gamma), Variable(d.beta), d.running_mean, d.running_var, true);
   const Variable loss = sum(y * y * y);
-  REQUIRE_THROWS_WITH(grad({loss}, {x}, {}, true), Catch::Matchers::Contains("double backward") &&
+  REQUIRE_THROWS_WITH(grad({loss}, {x}, {}, {.create_graph = true}), Catch::Matchers::Contains("double backward") &&
                                                        Catch::Matchers::Contains("train-mode batch_norm"));
   // First-order gradients still work.
   const Variable y2 = nn::batch_norm(x, Variable(d.gamma), Variable(d.beta), d.running_mean, d.running_var, true);

@@ -43,7 +43,7 @@ DiffFn gradient_of(std::function<Variable(const Vars&)> op, std::size_t n_wrt) {
       leaves.push_back(v[i].requires_grad() ? v[i] : Variable(v[i].data(), true));
     const Variable y = op(leaves);
     const Vars wrt(leaves.begin(), leaves.begin() + static_cast<std::ptrdiff_t>(n_wrt));
-    const Vars g = grad({y}, wrt, {v.back()}, true, true);
+    const Vars g = grad({y}, wrt, {v.back()}, {.create_graph = true, .allow_unused = true});
     Vars parts;
     for (std::size_t i = 0; i < g.size(); ++i)
       parts.push_back(g[i].defined() ? reshape(g[i], {-1}) : Variable(Tensor::zeros({wrt[i].numel()}, DType::F64)));
@@ -141,7 +141,7 @@ TEST_CASE("Hessian-vector product through an eval-mode conv net matches finite d
     return net.loss(all.back(), p);
   };
   // Analytic: H v = d/dtheta (dL/dtheta . v), with create_graph through every op.
-  const Vars g = grad({loss_at(theta)}, theta, {}, true);
+  const Vars g = grad({loss_at(theta)}, theta, {}, {.create_graph = true});
   Variable dot;
   for (std::size_t i = 0; i < g.size(); ++i) {
     const Variable term = sum(g[i] * Variable(v[i]));

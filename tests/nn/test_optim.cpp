@@ -276,3 +276,99 @@ TEST_CASE("schedule: apply sets the optimizer's lr and momentum", "[nn][optim][s
   CHECK(opt.lr() == Approx(0.05));
   CHECK(opt.momentum() == Approx(0.95));  // untouched
 }
+
+TEST_CASE("schedule: edge cases match PyTorch where it accepts them and are refused where it raises",
+          "[nn][optim][schedule]") {
+  const std::string sgd = "opt = torch.optim.SGD([p], lr=0.1, momentum=0.9)\n";
+  const std::string sched = "sched = torch.optim.lr_scheduler.";
+  // OneCycleLR with very few steps or no warm-up: pct_start * total_steps - 1 < 0 means no warm-up phase.
+  const std::vector<std::pair<int, double>> cycles = {{1, 0.3}, {1, 0.25}, {2, 0.3}, {3, 0.3}, {4, 0.2}, {5, 0.0}};
+  std::vector<TorchRun> runs;
+  for (const auto& [total, pct] : cycles) {
+    std::ostringstream setup;
+    setup << sgd << sched << "OneCycleLR(opt, max_lr=0.4, total_steps=" << total << ", pct_start=float(" << pct << "))";
+    runs.push_back({setup.str(), total, "lr"});
+    runs.push_back({setup.str(), total, "momentum"});
+  }
+  const std::size_t others = runs.size();
+  runs.push_back({sgd + sched + "CosineAnnealingLR(opt, 1, 0.001)", 5, "lr"});  // one step, then past the end
+  runs.push_back({sgd + sched + "CosineAnnealingLR(opt, 3)", 8, "lr"});
+  runs.push_back({sgd + sched + "MultiStepLR(opt, [5, 20], 0.1)", 6, "lr"});    // a milestone past the end
+  runs.push_back({sgd + sched + "MultiStepLR(opt, [0, 2, 2], 0.1)", 4, "lr"});  // at step 0, repeated
+  runs.push_back({sgd + sched + "ChainedScheduler([\n"
+                                "    torch.optim.lr_scheduler.LinearLR(opt, start_factor=1/3, total_iters=2),\n"
+                                "    torch.optim.lr_scheduler.CosineAnnealingLR(opt, 5)])",
+                  5, "lr"});
+  runs.push_back({sgd + sched + "ChainedScheduler([\n"  // a warm-up longer than the schedule
+                                "    torch.optim.lr_scheduler.LinearLR(opt, start_factor=1/3, total_iters=6),\n"
+                                "    torch.optim.lr_scheduler.CosineAnnealingLR(opt, 3)])",
+                  3, "lr"});
+  const auto expected = torch_schedules(runs);
+
+  for (std::size_t c = 0; c < cycles.size(); ++c) {
+    const auto [total, pct] = cycles[c];
+    INFO("OneCycleLR total_steps " << total << " pct_start " << pct);
+    const OneCycleLR s({.max_lr = 0.4, .total_steps = total, .pct_start = pct});
+    check_schedule([&](int64_t t) { return s.lr_at(t); }, expected[2 * c]);
+    check_schedule([&](int64_t t) { return *s.momentum_at(t); }, expected[2 * c + 1]);
+  }
+  std::size_t next = others;
+  {
+    INFO("CosineAnnealingLR, t_max 1");
+    const CosineAnnealingLR s(0.1, 1, 0.001);
+    check_schedule([&](int64_t t) { return s.lr_at(t); }, expected[next++]);
+  }
+  {
+    INFO("CosineAnnealingLR, t_max 3, past the end");
+    const CosineAnnealingLR s(0.1, 3);
+    check_schedule([&](int64_t t) { return s.lr_at(t); }, expected[next++]);
+  }
+  {
+    INFO("MultiStepLR, a milestone past the end");
+    const MultiStepLR s(0.1, {5, 20}, 0.1);
+    check_schedule([&](int64_t t) { return s.lr_at(t); }, expected[next++]);
+  }
+  {
+    INFO("MultiStepLR, a milestone at 0 and a repeated one");
+    const MultiStepLR s(0.1, {0, 2, 2}, 0.1);
+    check_schedule([&](int64_t t) { return s.lr_at(t); }, expected[next++]);
+  }
+  for (const auto& [warmup, t_max] : std::vector<std::pair<int64_t, int64_t>>{{2, 5}, {6, 3}}) {
+    INFO("LinearWarmup " << warmup << " around CosineAnnealingLR " << t_max);
+    const LinearWarmup s(std::make_shared<CosineAnnealingLR>(0.1, t_max), warmup, 1.0 / 3.0);
+    check_schedule([&](int64_t t) { return s.lr_at(t); }, expected[next++]);
+  }
+
+  // PyTorch raises ZeroDivisionError where a phase of OneCycleLR has no length (at construction when the peak
+  // is step 0, at its last step() when the peak is the last step); mixgrad refuses them up front.
+  const std::vector<std::pair<int, double>> refused = {{4, 0.25}, {2, 0.5}, {10, 0.1}, {3, 1.0}};
+  std::ostringstream py;
+  py << "import torch, warnings\nwarnings.filterwarnings('ignore')\n"
+     << "for total, pct in [";
+  for (const auto& [total, pct] : refused) py << "(" << total << ", float(" << pct << ")), ";
+  py << "]:\n"
+     << "    p = torch.zeros(1, requires_grad=True)\n"
+     << "    opt = torch.optim.SGD([p], lr=0.1, momentum=0.9)\n"
+     << "    try:\n"
+     << "        s = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=0.4, total_steps=total, pct_start=pct)\n"
+     << "        for _ in range(total):\n            opt.step()\n            s.step()\n"
+     << "        print(0)\n"
+     << "    except ZeroDivisionError:\n        print(1)\n";
+  const std::vector<double> torch_raised = test::parse_numbers(test::run_python(py.str()));
+  REQUIRE(torch_raised.size() == refused.size());
+  for (std::size_t c = 0; c < refused.size(); ++c) {
+    const auto [total, pct] = refused[c];
+    INFO("OneCycleLR total_steps " << total << " pct_start " << pct);
+    CHECK(torch_raised[c] == 1);
+    std::ostringstream steps, share;
+    steps << "total_steps " << total;
+    share << "pct_start " << pct;
+    CHECK_THROWS_WITH(OneCycleLR({.max_lr = 0.4, .total_steps = total, .pct_start = pct}),
+                      Catch::Contains(steps.str()) && Catch::Contains(share.str()));
+  }
+  CHECK_THROWS_WITH(OneCycleLR({.total_steps = 0}), Catch::Contains("total_steps must be positive"));
+  // PyTorch skips a negative milestone silently and LinearLR(total_iters=0) keeps the start factor for ever;
+  // both are refused here (the trainer reads --warmup-epochs 0 as no warm-up).
+  CHECK_THROWS_WITH(MultiStepLR(0.1, {3, -1}), Catch::Contains("-1"));
+  CHECK_THROWS_WITH(LinearWarmup(std::make_shared<ConstantLR>(0.1), 0), Catch::Contains("warmup_steps"));
+}
