@@ -61,6 +61,12 @@ bool Tensor::is_contiguous() const {
   return true;
 }
 
+std::span<const std::byte> Tensor::bytes() const {
+  MG_CHECK(defined(), "bytes(): tensor is undefined");
+  MG_CHECK(is_contiguous(), "bytes(): tensor ", describe(*this), " is not contiguous; call contiguous() first");
+  return {storage_->data() + offset_ * dtype_size(dtype_), static_cast<std::size_t>(numel()) * dtype_size(dtype_)};
+}
+
 Tensor Tensor::contiguous() const { return is_contiguous() ? *this : clone(); }
 
 Tensor Tensor::clone() const {

@@ -4,6 +4,7 @@
 #pragma once
 #include <initializer_list>
 #include <memory>
+#include <span>
 #include <vector>
 
 #include "core/dtype.h"
@@ -40,6 +41,9 @@ class Tensor {
   // Pointer to the first element (storage start + offset). Checks that T matches the dtype.
   template <typename T> T* data();
   template <typename T> const T* data() const;
+  // The elements' raw bytes (numel() * dtype_size(), native byte order), for hashing, comparing and writing
+  // files; the tensor must be contiguous (call contiguous() first), else mg::Error.
+  std::span<const std::byte> bytes() const;
 
   Tensor contiguous() const;  // *this when already contiguous
   Tensor clone() const;       // always a new contiguous copy

@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -34,9 +35,8 @@ inline bool all_close(const Tensor& a, const Tensor& b, double tol) {
 // Same bytes (for determinism checks).
 inline bool bitwise_equal(const Tensor& a, const Tensor& b) {
   if (a.shape() != b.shape() || a.dtype() != b.dtype()) return false;
-  const Tensor x = a.contiguous(), y = b.contiguous();
-  return std::memcmp(x.storage()->data() + x.offset() * dtype_size(x.dtype()),
-                     y.storage()->data() + y.offset() * dtype_size(y.dtype()), x.numel() * dtype_size(x.dtype())) == 0;
+  const Tensor x = a.contiguous(), y = b.contiguous();  // held: bytes() views their storage
+  return std::ranges::equal(x.bytes(), y.bytes());
 }
 
 struct CommandResult {

@@ -68,6 +68,18 @@ TEST_CASE("copy_ broadcasts and clone is independent", "[core][tensor]") {
   CHECK_THROWS_WITH(dst.copy_(Tensor::zeros({2, 3}, DType::F64)), Catch::Contains("dtype"));
 }
 
+TEST_CASE("bytes() are the elements of a contiguous view, from its offset; other views are refused", "[core][tensor]") {
+  const Tensor t = Tensor::arange(12, DType::F32).reshape({3, 4});
+  const Tensor row = t.slice(0, 1, 3);  // offset 4 elements, contiguous
+  const auto b = row.bytes();
+  REQUIRE(b.size() == 8 * sizeof(float));
+  float values[8];
+  std::memcpy(values, b.data(), b.size());
+  for (int i = 0; i < 8; ++i) CHECK(values[i] == static_cast<float>(4 + i));
+  CHECK(Tensor::arange(3, DType::F64).bytes().size() == 3 * sizeof(double));
+  CHECK_THROWS_WITH(t.transpose(0, 1).bytes(), Catch::Contains("not contiguous") && Catch::Contains("[4, 3]"));
+}
+
 TEST_CASE("the caching allocator reuses freed buffers", "[core][storage]") {
   { Tensor warm = Tensor::empty({1000, 1000}); }
   const std::size_t before = allocator_stats().system_allocs;
