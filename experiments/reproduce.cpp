@@ -45,7 +45,8 @@ nlohmann::json run_one(const Preset& p, const TrainConfig& config, const std::st
     finished = load_checkpoint(checkpoint_path(dir)).epochs_done >= config.epochs;
   if (!finished) {
     const bool resume = o.resume && fs::exists(checkpoint_path(dir));
-    train(config, {.out = dir, .resume = resume, .force = o.force && !resume});
+    // A run stopped before its first checkpoint has nothing to resume from: with --resume it starts over.
+    train(config, {.out = dir, .resume = resume, .force = (o.force || o.resume) && !resume});
   }
   TrainedRun run = load_trained_run(dir, o.data_dir);
   data::Loader test(run.data.test, eval_loader_options(256, run.data.test.channels));
@@ -90,7 +91,7 @@ nlohmann::json reproduce(const Preset& p, const ReproduceOptions& o) {
   const int64_t seeds = o.seeds > 0 ? o.seeds : p.seeds;
   {  // measured before anything long starts, so that a user can stop a run that will not fit their day
     const data::Splits splits = data::load_dataset(p.train.dataset, o.data_dir);
-    const Projection pr = project_reproduce(p, seeds, splits.train.size(), splits.test.size());
+    const Projection pr = project_reproduce(p, seeds, splits);
     std::fprintf(stderr,
                  "reproduce: projected time %s for %lld runs (training %.0f images/s, evaluation %.0f images/s, "
                  "measured now on %d threads), plus the approximation analysis\n",

@@ -24,7 +24,7 @@ struct Preset {
   std::string description;
 };
 
-Preset preset(const std::string& name);  // "smoke", "cpu", "paper"; else mg::Error listing them
+Preset preset(const std::string& name);  // "smoke", "cpu", "fashion", "paper"; else mg::Error listing them
 std::vector<std::string> preset_names();
 
 struct ReproduceOptions {
