@@ -3,12 +3,16 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <filesystem>
+#include <nlohmann/json.hpp>
 
 #include "datasets/registry.h"
 #include "experiments/projection.h"
 #include "experiments/reproduce.h"
 #include "experiments/trained_run.h"
 #include "tests/datasets/helpers.h"
+#include "tests/datasets/svhn_files.h"
+#include "tests/test_util.h"
 
 using namespace mg;
 using namespace mg::experiments;
@@ -35,7 +39,7 @@ void write_fashion_like(const data::test::TempDir& dir, int64_t n_train, int64_t
 }  // namespace
 
 TEST_CASE("presets: names, the fashion recipe, unknown names", "[experiments][presets]") {
-  CHECK(preset_names() == std::vector<std::string>{"smoke", "cpu", "fashion", "paper"});
+  CHECK(preset_names() == std::vector<std::string>{"smoke", "cpu", "fashion", "svhn", "paper"});
   const Preset cpu = preset("cpu"), fashion = preset("fashion");
   CHECK(fashion.train.dataset == "fashion-mnist");
   CHECK(data::default_data_dir("fashion-mnist") == "/usr/share/datasets/fashion-mnist");
@@ -72,4 +76,24 @@ TEST_CASE("presets: the fashion recipe trains, evaluates and projects on 28x28 g
   CHECK(pr.train_images_per_s > 0);
   CHECK(pr.seconds > 0);
   CHECK(std::isfinite(pr.seconds));
+}
+
+TEST_CASE("presets: svhn (WRN-16-8) prints its projection and trains its first epoch on test-made .mat files",
+          "[experiments][presets][svhn]") {
+  const Preset svhn = preset("svhn");
+  CHECK(svhn.train.model == "wrn-16-8");
+  CHECK(svhn.train.dataset == "svhn");
+  CHECK(!svhn.train.augment);
+  data::test::TempDir dir;
+  std::filesystem::create_directories(dir / "data");
+  data::test::write_svhn_dir(dir / "data");
+  const auto r = mg::test::run_command(std::string(MIXGRAD_BINARY) + " reproduce --preset svhn --data '" +
+                                       (dir / "data") + "' --out '" + (dir / "out") + "' --first-epoch --threads 2");
+  INFO(r.output);
+  REQUIRE(r.status == 0);
+  CHECK_THAT(r.output, Catch::Contains("projected time") && Catch::Contains("for 2 runs") &&
+                           Catch::Contains("WRN-16-8") && Catch::Contains("\"epoch\":1"));
+  const data::Bytes text = data::read_file(dir / "out/runs/erm-seed0/config.json");
+  const nlohmann::json config = nlohmann::json::parse(text.begin(), text.end());
+  CHECK(config["model"] == "wrn-16-8");
 }
