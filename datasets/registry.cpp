@@ -6,6 +6,7 @@
 #include "datasets/cifar.h"
 #include "datasets/idx.h"
 #include "datasets/image_folder.h"
+#include "datasets/svhn.h"
 
 namespace mg::data {
 
@@ -45,7 +46,11 @@ Source source_of(const std::string& name) {
   if (name == "kmnist")
     return {"KMNIST (IDX, plain or .gz)", "", idx, true,
             "download them from http://codh.rois.ac.jp/kmnist/dataset/kmnist/ (train-images-idx3-ubyte.gz, ...)"};
-  MG_FAIL("unknown dataset '", name, "'; expected cifar10, cifar100, fashion-mnist, mnist, kmnist or image-folder");
+  if (name == "svhn")
+    return {"SVHN cropped digits (MATLAB v5)", "", {kSvhnTrainFile, kSvhnTestFile}, false,
+            "download http://ufldl.stanford.edu/housenumbers/train_32x32.mat and test_32x32.mat, or run "
+            "scripts/fetch_cifar.sh svhn DEST"};
+  MG_FAIL("unknown dataset '", name, "'; expected cifar10, cifar100, fashion-mnist, mnist, kmnist, svhn or image-folder");
 }
 
 bool has_file(const fs::path& dir, const std::string& file, bool gz_ok) {
@@ -79,7 +84,7 @@ std::string locate(const std::string& name, const std::string& dir, const Source
 
 const std::vector<std::string>& dataset_names() {
   static const std::vector<std::string> names = {"cifar10", "cifar100", "fashion-mnist", "mnist", "kmnist",
-                                                 "image-folder"};
+                                                 "svhn", "image-folder"};
   return names;
 }
 
@@ -98,6 +103,7 @@ Splits load_dataset(const std::string& name, const std::string& dir) {
   if (name == "cifar100") return load_cifar(where, CifarKind::Cifar100);
   if (name == "fashion-mnist") return load_idx(where, IdxKind::FashionMnist);
   if (name == "mnist") return load_idx(where, IdxKind::Mnist);
+  if (name == "svhn") return load_svhn(where);
   return load_idx(where, IdxKind::Kmnist);
 }
 

@@ -8,7 +8,7 @@
 
 namespace mg::data {
 
-// "cifar10", "cifar100", "fashion-mnist", "mnist", "kmnist", "image-folder".
+// "cifar10", "cifar100", "fashion-mnist", "mnist", "kmnist", "svhn", "image-folder".
 const std::vector<std::string>& dataset_names();
 
 // The directory a dataset is read from when no --data is given ("" when there is none):

@@ -66,11 +66,13 @@ BenchResult run_bench(const BenchConfig& c) {
   r.threads = num_threads();
   r.blas_core = blas_core_name();
 
-  std::shared_ptr<nn::Module> model = nn::make_model(c.model, c.seed, kClasses, 3);
+  MG_CHECK(c.channels >= 1 && c.height >= 1 && c.width >= 1, "bench: image shape ", c.channels, "×", c.height, "×",
+           c.width, " must be positive");
+  std::shared_ptr<nn::Module> model = nn::make_model(c.model, c.seed, kClasses, c.channels, c.height, c.width);
   // Synthetic data: pixels uniform in [0, 1) for FGSM (it works in pixel space), standard normal
   // (already normalised) inputs otherwise; labels uniform over the classes.
   Generator gen(c.seed, stream_id(0xbe7c4, 1));
-  const Shape shape{c.batch_size, 3, 32, 32};
+  const Shape shape{c.batch_size, c.channels, c.height, c.width};
   const Tensor x = c.mode == BenchMode::Fgsm ? rand_uniform(shape, gen) : rand_normal(shape, gen);
   std::vector<int64_t> labels(c.batch_size);
   for (auto& y : labels) y = static_cast<int64_t>(gen.below(kClasses));
@@ -106,7 +108,9 @@ BenchResult run_bench(const BenchConfig& c) {
     };
   } else {
     model->eval();
-    classifier = normalized(*model, kMean, kStd);
+    // Other channel counts get a neutral normalisation: the values do not change the work.
+    classifier = c.channels == 3 ? normalized(*model, kMean, kStd)
+                                 : normalized(*model, std::vector<double>(c.channels, 0.5), std::vector<double>(c.channels, 0.25));
     step = [&] {
       const Tensor adv = attack(classifier, x, labels, AttackSpec{.kind = AttackKind::FGSM, .eps = 8.0 / 255.0}, gen);
       NoGradGuard no_grad;

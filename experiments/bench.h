@@ -23,6 +23,7 @@ struct BenchConfig {
   std::string model = "smallcnn";
   BenchMode mode = BenchMode::Train;
   int64_t batch_size = 128;
+  int64_t channels = 3, height = 32, width = 32;  // the synthetic images' shape (CIFAR's by default)
   int64_t iters = 10;   // timed iterations
   int64_t warmup = 2;   // untimed iterations before them
   uint64_t seed = 0;    // weights, inputs and labels

@@ -7,9 +7,12 @@
 
 namespace mg::experiments {
 
-Projection project_reproduce(const Preset& p, int64_t seeds, int64_t train_images, int64_t test_images) {
+Projection project_reproduce(const Preset& p, int64_t seeds, const data::Splits& splits) {
   const TrainConfig& t = p.train;
-  BenchConfig bench{.model = t.model, .mode = BenchMode::Train, .batch_size = t.batch_size, .iters = 3, .warmup = 1};
+  const int64_t train_images = splits.train.size(), test_images = splits.test.size();
+  BenchConfig bench{.model = t.model, .mode = BenchMode::Train, .batch_size = t.batch_size,
+                    .channels = splits.train.channels, .height = splits.train.height, .width = splits.train.width,
+                    .iters = 3, .warmup = 1};
   Projection r;
   r.train_images_per_s = run_bench(bench).images_per_s;
   bench.mode = BenchMode::Eval;

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <string>
 
+#include "datasets/dataset.h"
 #include "experiments/reproduce.h"
 
 namespace mg::experiments {
@@ -13,8 +14,8 @@ struct Projection {
   double seconds = 0;  // every run of the preset: training, per-epoch evaluation and the FGSM sweep
 };
 
-// train_images / test_images: the sizes of the splits the preset will use.
-Projection project_reproduce(const Preset& preset, int64_t seeds, int64_t train_images, int64_t test_images);
+// splits: the data the preset will use (their sizes and image shape).
+Projection project_reproduce(const Preset& preset, int64_t seeds, const data::Splits& splits);
 
 // "3 h 25 min", "12 min", "40 s".
 std::string format_duration(double seconds);

@@ -18,6 +18,15 @@ std::string pm(const nlohmann::json& s, double scale = 1.0, int digits = 2) {
   return buf;
 }
 
+// What the test split is: ../shared/data holds only the first 1017 CIFAR-10 test images.
+std::string test_set_note(const nlohmann::json& s) {
+  const std::string dataset = s["config"]["dataset"];
+  if (dataset == "cifar10" && s["data"]["test"].get<int64_t>() < 10000)
+    return ". With ../shared/data this is the first 1017 images of the official CIFAR-10 test set, so the accuracies "
+           "below are on those 1017 images, not CIFAR-10 test accuracy";
+  return " (" + dataset + "'s official test split)";
+}
+
 std::string yes_no(bool v) { return v ? "**holds**" : "**does not hold on this run**"; }
 
 std::string num(double v, int digits = 4) {
@@ -38,8 +47,7 @@ void write_report(const nlohmann::json& s, const std::string& out) {
   r << "- Training images: " << s["data"]["train"] << " (train loss and accuracy are measured, clean, on the first "
     << s["data"]["train_eval"] << "). Test images: " << s["data"]["test"]
     << " — the test split read from `" << s["data"]["test_split"].get<std::string>()
-    << "`. With ../shared/data this is the first 1017 images of the official CIFAR-10 test set, so the "
-       "accuracies below are on those 1017 images, not CIFAR-10 test accuracy.\n";
+    << "`" << test_set_note(s) << ".\n";
   r << "- Seeds: " << seeds << " (values are mean ± sample standard deviation over seeds"
     << (seeds == 1 ? "; one seed, so no spread" : "") << "). ERM and mixup (α = 1) share every other setting.\n";
   r << "- Time: " << num(s["training_seconds"].get<double>() / 60.0, 3) << " minutes of training and per-epoch "

@@ -45,7 +45,8 @@ nlohmann::json run_one(const Preset& p, const TrainConfig& config, const std::st
     finished = load_checkpoint(checkpoint_path(dir)).epochs_done >= config.epochs;
   if (!finished) {
     const bool resume = o.resume && fs::exists(checkpoint_path(dir));
-    train(config, {.out = dir, .resume = resume, .force = o.force && !resume});
+    // A run stopped before its first checkpoint has nothing to resume from: with --resume it starts over.
+    train(config, {.out = dir, .resume = resume, .force = (o.force || o.resume) && !resume});
   }
   TrainedRun run = load_trained_run(dir, o.data_dir);
   data::Loader test(run.data.test, eval_loader_options(256, run.data.test.channels));
@@ -88,21 +89,32 @@ nlohmann::json reproduce(const Preset& p, const ReproduceOptions& o) {
   const auto start = std::chrono::steady_clock::now();
   prepare_run_dir(o.out, o.resume, o.force);
   const int64_t seeds = o.seeds > 0 ? o.seeds : p.seeds;
+  TrainConfig base = p.train;
   {  // measured before anything long starts, so that a user can stop a run that will not fit their day
     const data::Splits splits = data::load_dataset(p.train.dataset, o.data_dir);
-    const Projection pr = project_reproduce(p, seeds, splits.train.size(), splits.test.size());
+    // The clean train loss is measured on the preset's number of images, or on all of a smaller split.
+    if (base.eval_train_subset > splits.train.size()) base.eval_train_subset = -1;
+    const Projection pr = project_reproduce(p, seeds, splits);
     std::fprintf(stderr,
                  "reproduce: projected time %s for %lld runs (training %.0f images/s, evaluation %.0f images/s, "
                  "measured now on %d threads), plus the approximation analysis\n",
                  format_duration(pr.seconds).c_str(), static_cast<long long>(2 * seeds), pr.train_images_per_s,
                  pr.eval_images_per_s, num_threads());
   }
+  if (o.first_epoch_only) {
+    TrainConfig c = base;
+    c.data_dir = o.data_dir;
+    const std::string dir = (fs::path(o.out) / "runs" / "erm-seed0").string();
+    std::fprintf(stderr, "reproduce: first epoch of erm, seed 0 -> %s\n", dir.c_str());
+    const nlohmann::json history = train(c, {.out = dir, .resume = false, .force = true, .stop_after_epochs = 1});
+    return {{"first_epoch", history.back()}};
+  }
   std::vector<nlohmann::json> erm, mixup;
   std::vector<int64_t> seed_list;
   for (int64_t s = 0; s < seeds; ++s) {
     seed_list.push_back(s);
     for (const char* method : {"erm", "mixup"}) {
-      TrainConfig c = p.train;
+      TrainConfig c = base;
       c.data_dir = o.data_dir;
       c.seed = static_cast<uint64_t>(s);
       c.mixup_alpha = std::string(method) == "mixup" ? 1.0 : 0.0;

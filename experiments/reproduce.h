@@ -24,7 +24,7 @@ struct Preset {
   std::string description;
 };
 
-Preset preset(const std::string& name);  // "smoke", "cpu", "paper"; else mg::Error listing them
+Preset preset(const std::string& name);  // "smoke", "cpu", "fashion", "svhn", "paper"; else mg::Error listing them
 std::vector<std::string> preset_names();
 
 struct ReproduceOptions {
@@ -32,6 +32,9 @@ struct ReproduceOptions {
   int64_t seeds = -1;  // -1: the preset's
   bool force = false;
   bool resume = false;  // reuse finished runs in OUT, continue unfinished ones
+  // Print the projection, train the first run (ERM, seed 0) for one epoch and stop: a check that the preset
+  // works on this machine and data. Returns {"first_epoch": its metrics}.
+  bool first_epoch_only = false;
 };
 
 nlohmann::json reproduce(const Preset& preset, const ReproduceOptions& options);

@@ -116,7 +116,8 @@ nlohmann::json train(const TrainConfig& config_in, const TrainOptions& opt) {
   const std::vector<double> mean(train_set.mean.begin(), train_set.mean.end());
   const std::vector<double> stdev(train_set.std.begin(), train_set.std.end());
 
-  auto model = nn::make_model(c.model, c.seed, train_set.num_classes(), train_set.channels);
+  auto model = nn::make_model(c.model, c.seed, train_set.num_classes(), train_set.channels, train_set.height,
+                                train_set.width);
   model->to(dtype);
   nn::SGD sgd(model->named_parameters(), {.lr = c.lr, .momentum = c.momentum, .weight_decay = c.weight_decay,
                                           .nesterov = c.nesterov});

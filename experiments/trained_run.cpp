@@ -18,7 +18,9 @@ TrainedRun load_trained_run(const std::string& run_dir, const std::string& data_
   if (!data_dir.empty()) run.config.data_dir = data_dir;
   run.epochs_done = ckpt.epochs_done;
   run.data = data::load_dataset(run.config.dataset, run.config.data_dir);
-  run.model = nn::make_model(run.config.model, run.config.seed, run.data.train.num_classes(), run.data.train.channels);
+  const data::Dataset& train = run.data.train;
+  run.model = nn::make_model(run.config.model, run.config.seed, train.num_classes(), train.channels, train.height,
+                             train.width);
   run.model->to(run.config.dtype == "f64" ? DType::F64 : DType::F32);
   try {
     run.model->load_state_dict(ckpt.model);
@@ -26,7 +28,6 @@ TrainedRun load_trained_run(const std::string& run_dir, const std::string& data_
     MG_FAIL("checkpoint ", checkpoint_path(run_dir), " does not match model ", run.config.model, ": ", e.what());
   }
   run.model->eval();
-  const data::Dataset& train = run.data.train;
   run.classifier = normalized(*run.model, std::vector<double>(train.mean.begin(), train.mean.end()),
                               std::vector<double>(train.std.begin(), train.std.end()));
   return run;

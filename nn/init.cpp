@@ -11,6 +11,17 @@ int64_t fan_in(const Shape& weight_shape) {
   return f;
 }
 
+int64_t fan_out(const Shape& weight_shape) {
+  MG_CHECK(weight_shape.size() >= 2, "fan_out: weight shape ", to_string(weight_shape), " has fewer than 2 axes");
+  int64_t f = weight_shape[0];
+  for (std::size_t i = 2; i < weight_shape.size(); ++i) f *= weight_shape[i];
+  return f;
+}
+
+Tensor kaiming_normal_fan_out(const Shape& shape, Generator& gen, DType dtype) {
+  return rand_normal(shape, gen, 0.0, std::sqrt(2.0 / static_cast<double>(fan_out(shape))), dtype);
+}
+
 Tensor uniform(const Shape& shape, Generator& gen, double lo, double hi, DType dtype) {
   return rand_uniform(shape, gen, lo, hi, dtype);
 }

@@ -14,6 +14,12 @@ Tensor uniform(const Shape& shape, Generator& gen, double lo, double hi, DType d
 // use a = sqrt(5), i.e. b = 1 / sqrt(fan_in).
 Tensor kaiming_uniform(const Shape& shape, Generator& gen, double a, DType dtype = DType::F32);
 
+// fan_out of a weight of shape (out, in, k...) : out * prod(k...).
+int64_t fan_out(const Shape& weight_shape);
+
+// torch.nn.init.kaiming_normal_(w, mode="fan_out", nonlinearity="relu"): N(0, 2 / fan_out) (the WRN init).
+Tensor kaiming_normal_fan_out(const Shape& shape, Generator& gen, DType dtype = DType::F32);
+
 // Linear/Conv2d's default bias: U(-1/sqrt(fan_in), 1/sqrt(fan_in)) with fan_in from the weight's shape.
 Tensor default_bias(int64_t out_features, int64_t fan_in, Generator& gen, DType dtype = DType::F32);
 

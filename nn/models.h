@@ -3,3 +3,4 @@
 #include "nn/models/preact_resnet.h"
 #include "nn/models/registry.h"
 #include "nn/models/smallcnn.h"
+#include "nn/models/wide_resnet.h"

@@ -27,7 +27,8 @@ import subprocess
 import sys
 import time
 
-MODELS = ["smallcnn", "smallcnn-bn", "preact-resnet18"]
+MODELS = ["smallcnn", "smallcnn-bn", "preact-resnet18", "wrn-16-8", "wrn-28-10"]
+DEFAULT_MODELS = MODELS[:4]  # wrn-28-10 takes about 4 times wrn-16-8's time: ask for it by name
 MODES = ["train", "eval", "fgsm"]
 MALLOC_ENV = {"MALLOC_MMAP_THRESHOLD_": "1073741824", "MALLOC_TRIM_THRESHOLD_": "17179869184",
               "MALLOC_TOP_PAD_": "1073741824"}
@@ -38,6 +39,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 
 def default_iters(model, mode):
     """(timed iterations, warm-up iterations) so that one run takes a few seconds."""
+    if model.startswith("wrn-"):
+        return {"train": (3, 1), "eval": (4, 1), "fgsm": (3, 1)}[mode]
     if model == "preact-resnet18":
         return {"train": (5, 2), "eval": (8, 2), "fgsm": (5, 2)}[mode]
     return {"train": (20, 3), "eval": (30, 3), "fgsm": (20, 3)}[mode]
@@ -125,7 +128,7 @@ def fmt_range(values, digits=2):
 
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--models", default=",".join(MODELS), help="comma-separated, from " + ", ".join(MODELS))
+    p.add_argument("--models", default=",".join(DEFAULT_MODELS), help="comma-separated, from " + ", ".join(MODELS))
     p.add_argument("--modes", default=",".join(MODES), help="comma-separated, from " + ", ".join(MODES))
     p.add_argument("--rounds", type=int, default=5, help="alternating rounds per model and mode (>= 1)")
     p.add_argument("--batch-size", type=int, default=128)

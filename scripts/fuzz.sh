@@ -2,7 +2,8 @@
 # Builds the dataset parsers' libFuzzer targets (datasets/fuzz/fuzz_*.cpp) with clang++-14 and
 # -fsanitize=fuzzer,address,undefined, compiling the few datasets sources they need directly (no CMake),
 # then runs each for SECONDS seconds from a small generated seed corpus.
-# Usage: scripts/fuzz.sh [SECONDS=20] [TARGET...]   targets: cifar idx idx_gzip image (default: all)
+# Usage: scripts/fuzz.sh [SECONDS=20] [TARGET...]   targets: cifar idx idx_gzip image svhn (default: all)
+# svhn goes through Debian's matio (not instrumented itself); its seeds are .mat files written by python3-scipy.
 # Exits non-zero when a target fails to build or finds a crash (the crashing input is kept in build-fuzz/).
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -10,7 +11,7 @@ cd "$(dirname "$0")/.."
 seconds=${1:-20}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(cifar idx idx_gzip image)
+[ ${#targets[@]} -gt 0 ] || targets=(cifar idx idx_gzip image svhn)
 
 cxx=${CXX_FUZZ:-clang++-14}
 command -v "$cxx" > /dev/null || { echo "fuzz: $cxx not found (Debian packages clang-14 and libclang-rt-14-dev)"; exit 1; }
@@ -24,6 +25,7 @@ sources_for() {  # the datasets sources each target links
     cifar) echo datasets/cifar.cpp datasets/dataset.cpp datasets/file_io.cpp ;;
     idx | idx_gzip) echo datasets/idx.cpp datasets/dataset.cpp datasets/file_io.cpp ;;
     image) echo datasets/image_decode.cpp datasets/image_guard.cpp "$out/stb_impl.o" datasets/file_io.cpp ;;
+    svhn) echo datasets/svhn.cpp datasets/dataset.cpp "$(pkg-config --libs matio)" ;;
     *) echo "fuzz: unknown target $1" >&2; return 1 ;;
   esac
 }
@@ -33,6 +35,16 @@ echo "fuzz: building seed generator"
   || { echo "fuzz: FAILED to build make_seeds"; exit 1; }
 rm -rf "$out/seeds"
 "$out/make_seeds" "$out/seeds" || { echo "fuzz: FAILED to write seeds"; exit 1; }
+mkdir -p "$out/seeds/svhn"
+/usr/bin/python3 - "$out/seeds/svhn" <<'PY' || { echo "fuzz: FAILED to write svhn seeds"; exit 1; }
+import sys
+import numpy as np
+from scipy.io import savemat
+for i, (n, compress) in enumerate([(1, False), (2, True), (1, True)]):
+    X = (np.arange(32 * 32 * 3 * n) % 251).astype(np.uint8).reshape(32, 32, 3, n)
+    y = (np.arange(n) % 10 + 1).reshape(-1, 1).astype(np.uint8 if i != 2 else np.float64)
+    savemat(f"{sys.argv[1]}/seed{i}.mat", {"X": X, "y": y}, do_compression=compress)
+PY
 
 # stb_image gets ASan and UBSan's bounds, null and alignment checks, but not the arithmetic ones: on corrupt
 # JPEG data it shifts by out-of-range amounts and overflows ints in its IDCT (undefined behaviour that only

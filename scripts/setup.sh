@@ -5,8 +5,8 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build pkg-config
   libopenblas-dev libtbb-dev libstb-dev catch2
-  libcli11-dev nlohmann-json3-dev zlib1g-dev libfmt-dev
-  python3 python3-numpy python3-torch python3-matplotlib
+  libcli11-dev nlohmann-json3-dev zlib1g-dev libfmt-dev libmatio-dev
+  python3 python3-numpy python3-scipy python3-torch python3-matplotlib
   clang libclang-rt-14-dev
   dataset-fashion-mnist
 )

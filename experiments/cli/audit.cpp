@@ -59,7 +59,7 @@ void register_audit(CLI::App& app) {
   auto a = std::make_shared<AuditArgs>();
   CLI::App* cmd = app.add_subcommand("audit", "one training step with loss, logits, every gradient and buffer dumped "
                                               "to safetensors (compare with scripts/torch_audit.py)");
-  cmd->add_option("--model", a->model, "smallcnn, smallcnn-bn or preact-resnet18")->required();
+  cmd->add_option("--model", a->model, "smallcnn, smallcnn-bn, preact-resnet18, wrn-16-8 or wrn-28-10")->required();
   cmd->add_option("--weights", a->weights, "safetensors with every parameter and buffer (PyTorch names)")
       ->required();
   cmd->add_option("--batch", a->batch, "safetensors with x (N,3,H,W), y (N, I64), optional lam and perm (mixup)")

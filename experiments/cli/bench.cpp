@@ -66,7 +66,7 @@ void register_bench(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand(
       "bench", "images/s of a training step, eval pass or FGSM step on synthetic inputs (compare: "
                "scripts/bench_vs_torch.py)");
-  cmd->add_option("--model", args->model, "smallcnn, smallcnn-bn or preact-resnet18")->check(CLI::IsMember(nn::model_names()));
+  cmd->add_option("--model", args->model, "smallcnn, smallcnn-bn, preact-resnet18, wrn-16-8 or wrn-28-10")->check(CLI::IsMember(nn::model_names()));
   cmd->add_option("--mode", args->mode, "train, eval or fgsm")->check(CLI::IsMember({"train", "eval", "fgsm"}));
   cmd->add_option("--batch-size", args->batch_size, "images per step")->check(CLI::PositiveNumber);
   cmd->add_option("--iters", args->iters, "timed iterations")->check(CLI::PositiveNumber);

@@ -78,7 +78,7 @@ void register_data(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand("data", "summarise a dataset: counts, shape, class counts, mean/std; PNG grid");
   cmd->add_option("--dataset", args->dataset, "dataset")
       ->required()
-      ->check(CLI::IsMember({"cifar10", "cifar100", "fashion-mnist", "mnist", "kmnist", "image-folder"}));
+      ->check(CLI::IsMember(data::dataset_names()));
   cmd->add_option("--data", args->dir,
                   "data directory (default for fashion-mnist: /usr/share/datasets/fashion-mnist)");
   cmd->add_flag("--json", args->json, "print the summary as JSON");

@@ -15,9 +15,9 @@ void register_train(CLI::App& app) {
   auto a = std::make_shared<Args>();
   experiments::TrainConfig& c = a->config;
   CLI::App* cmd = app.add_subcommand("train", "train a model with ERM or mixup; writes RUN/config.json, metrics.jsonl, checkpoints");
-  cmd->add_option("--dataset", c.dataset, "cifar10, cifar100, fashion-mnist, mnist, kmnist or image-folder")->capture_default_str();
+  cmd->add_option("--dataset", c.dataset, "cifar10, cifar100, fashion-mnist, mnist, kmnist, svhn or image-folder")->capture_default_str();
   cmd->add_option("--data", c.data_dir, "dataset directory");
-  cmd->add_option("--model", c.model, "smallcnn, smallcnn-bn or preact-resnet18")->capture_default_str();
+  cmd->add_option("--model", c.model, "smallcnn, smallcnn-bn, preact-resnet18, wrn-16-8 or wrn-28-10")->capture_default_str();
   cmd->add_option("--epochs", c.epochs)->capture_default_str()->check(CLI::PositiveNumber);
   cmd->add_option("--batch-size", c.batch_size)->capture_default_str()->check(CLI::PositiveNumber);
   cmd->add_option("--lr", c.lr, "learning rate (the peak for onecycle)")->capture_default_str();

@@ -1,8 +1,11 @@
 #include "nn/models/smallcnn.h"
 
+#include "core/error.h"
+
 namespace mg::nn {
 
-SmallCNN::SmallCNN(bool bn, Generator& gen, int64_t num_classes, int64_t in_channels) {
+SmallCNN::SmallCNN(bool bn, Generator& gen, int64_t num_classes, int64_t in_channels, int64_t height, int64_t width) {
+  MG_CHECK(height >= 4 && width >= 4, "SmallCNN: input images must be at least 4×4, got ", height, "×", width);
   features = register_module("features", std::make_shared<Sequential>());
   // Appends conv3x3(cin -> cout, padding 1), the optional BatchNorm2d, and a ReLU.
   auto block = [&](int64_t cin, int64_t cout) {
@@ -19,7 +22,7 @@ SmallCNN::SmallCNN(bool bn, Generator& gen, int64_t num_classes, int64_t in_chan
 
   classifier = register_module("classifier", std::make_shared<Sequential>());
   classifier->emplace<Flatten>();
-  classifier->emplace<Linear>(64 * 8 * 8, 256, gen);
+  classifier->emplace<Linear>(64 * (height / 4) * (width / 4), 256, gen);
   classifier->emplace<ReLU>();
   classifier->emplace<Linear>(256, num_classes, gen);
 }

@@ -44,3 +44,5 @@ TEST_CASE("audit matches PyTorch: smallcnn", "[audit][torch]") { cross_check("sm
 TEST_CASE("audit matches PyTorch: smallcnn-bn", "[audit][torch]") { cross_check("smallcnn-bn", 4, 7); }
 // N = 2 keeps it fast; train-mode BatchNorm still sees 2 * 4 * 4 = 32 values per channel in layer4.
 TEST_CASE("audit matches PyTorch: preact-resnet18", "[audit][torch]") { cross_check("preact-resnet18", 2, 9); }
+// The paper's Fig. 1a model; N = 2 keeps it to seconds (block3 still has 2 * 8 * 8 = 128 values per channel).
+TEST_CASE("audit matches PyTorch: wrn-16-8", "[audit][torch]") { cross_check("wrn-16-8", 2, 9); }

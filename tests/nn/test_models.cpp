@@ -22,11 +22,22 @@ std::string models_py() {
   return std::string(MIXGRAD_SOURCE_DIR) + "/scripts/torch_models.py";
 }
 
-// Python that imports models.py as `ref`.
+// Python that imports models.py as `ref` and names all its models (MODELS and WIDE_MODELS) `every`.
 std::string import_models() {
   return "import importlib.util, math, torch, warnings\nwarnings.filterwarnings('ignore')\n"
          "spec = importlib.util.spec_from_file_location('ref', '" + models_py() + "')\n"
-         "ref = importlib.util.module_from_spec(spec)\nspec.loader.exec_module(ref)\n";
+         "ref = importlib.util.module_from_spec(spec)\nspec.loader.exec_module(ref)\n"
+         "every = {**ref.MODELS, **getattr(ref, 'WIDE_MODELS', {})}\n";
+}
+
+// The models whose forward passes are compared with PyTorch's (wrn-28-10 is wrn-16-8's code, deeper and wider:
+// its structure is checked by the state_dict test, its forward pass would only cost time).
+const std::vector<std::string> kForwardChecked = {"smallcnn", "smallcnn-bn", "preact-resnet18", "wrn-16-8"};
+
+std::string join(const std::vector<std::string>& names) {
+  std::string out;
+  for (const auto& n : names) out += (out.empty() ? "" : " ") + n;
+  return out;
 }
 
 // Deterministic, non-default values for state_dict entry j (numel n, name, shape), the same formula as in
@@ -97,7 +108,7 @@ std::vector<double> buffer_values(Module& m) {
 
 TEST_CASE("models: state_dict keys, shapes and order equal PyTorch's", "[nn][models]") {
   const std::string out = test::run_python(import_models() + R"(
-for name, make in ref.MODELS.items():
+for name, make in every.items():
     for key, value in make().state_dict().items():
         print(name, key, int(value.dtype == torch.int64), *value.shape)
 )");
@@ -122,14 +133,16 @@ for name, make in ref.MODELS.items():
     CHECK(ours == expected[name]);
   }
   CHECK(expected["preact-resnet18"].size() == 107);  // sanity: the comparison saw the whole ResNet
+  // conv1, 6 blocks of bn1, conv1, bn2, conv2 (5 + 1 + 5 + 1 entries), 3 shortcuts, bn, fc weight and bias.
+  CHECK(expected["wrn-16-8"].size() == 1 + 6 * 12 + 3 + 5 + 2);
 }
 
 TEST_CASE("models: forward passes and BN buffer updates equal PyTorch's in f64", "[nn][models]") {
   const int64_t n = 4;
   std::ostringstream script;
   script << import_models() << kPythonFormula << "x = inputs(" << n << ")\n"
-         << "for name, make in ref.MODELS.items():\n"
-         << "    m = make().double()\n    fill(m)\n    m.train()\n"
+         << "for name in '" << join(kForwardChecked) << "'.split():\n"
+         << "    m = every[name]().double()\n    fill(m)\n    m.train()\n"
          << "    show(name + ':train', *m(x).detach().flatten().tolist())\n"
          << "    show(name + ':buffers', *[v for b in m.buffers() for v in b.double().flatten().tolist()])\n"
          << "    m.eval()\n"
@@ -139,7 +152,7 @@ TEST_CASE("models: forward passes and BN buffer updates equal PyTorch's in f64",
   std::vector<double> xs(n * 3 * 32 * 32);
   for (std::size_t i = 0; i < xs.size(); ++i) xs[i] = std::sin(static_cast<double>(i) * 0.013 + 0.3);
   const Variable x(Tensor::from_vector(xs, {n, 3, 32, 32}));
-  for (const auto& name : model_names()) {
+  for (const auto& name : kForwardChecked) {
     INFO("model " << name);
     auto model = make_model(name);
     model->to(DType::F64);
@@ -229,7 +242,7 @@ TEST_CASE("models: Dropout masks per call, scales survivors, is the identity in 
 }
 
 TEST_CASE("models: make_model seeds, options, init bounds and unknown names", "[nn][models]") {
-  CHECK(model_names() == std::vector<std::string>{"smallcnn", "smallcnn-bn", "preact-resnet18"});
+  CHECK(model_names() == std::vector<std::string>{"smallcnn", "smallcnn-bn", "preact-resnet18", "wrn-16-8", "wrn-28-10"});
   CHECK_THROWS_WITH(make_model("resnet50"), Catch::Contains("'resnet50'") && Catch::Contains("smallcnn-bn") &&
                                                 Catch::Contains("preact-resnet18"));
   auto a = make_model("smallcnn", 1), b = make_model("smallcnn", 1), c = make_model("smallcnn", 2);
@@ -258,4 +271,63 @@ TEST_CASE("models: make_model seeds, options, init bounds and unknown names", "[
   auto gray = make_model("smallcnn-bn", 0, 4, 1);
   gray->eval();
   CHECK((*gray)(Variable(Tensor::ones({2, 1, 32, 32}))).shape() == Shape{2, 4});
+}
+
+TEST_CASE("models: smallcnn takes other image sizes (28x28 Fashion-MNIST: 3136 features)", "[nn][models]") {
+  auto fashion = make_model("smallcnn-bn", 0, 10, 1, 28, 28);
+  const auto sd = fashion->state_dict();
+  bool found = false;
+  for (const auto& e : sd)
+    if (e.name == "classifier.1.weight") {
+      CHECK(e.value.shape() == Shape{256, 64 * 7 * 7});
+      found = true;
+    }
+  CHECK(found);
+  fashion->eval();
+  CHECK((*fashion)(Variable(Tensor::ones({2, 1, 28, 28}))).shape() == Shape{2, 10});
+  CHECK_THROWS_WITH(make_model("smallcnn", 0, 10, 1, 3, 28), Catch::Contains("3×28"));
+}
+
+TEST_CASE("models: WideResNet init as models.py (kaiming_normal fan_out, fc bias 0) and any image size",
+          "[nn][models]") {
+  auto wrn = make_model("wrn-16-8", 4);
+  for (const auto& e : wrn->state_dict()) {
+    INFO(e.name);
+    const std::vector<double> v = e.value.to_vector();
+    if (e.value.dim() == 4) {  // N(0, 2 / fan_out): the sample std within 10% (>= 432 values each)
+      const double fan_out = static_cast<double>(e.value.shape()[0] * e.value.shape()[2] * e.value.shape()[3]);
+      double sq = 0;
+      for (double x : v) sq += x * x;
+      CHECK(std::sqrt(sq / static_cast<double>(v.size())) == Approx(std::sqrt(2.0 / fan_out)).epsilon(0.1));
+    } else if (e.name == "fc.bias") {
+      CHECK(v == std::vector<double>(10, 0.0));
+    } else if (e.name == "fc.weight") {
+      double m = 0;
+      for (double x : v) m = std::max(m, std::abs(x));
+      CHECK(m <= 1 / std::sqrt(512.0));
+      CHECK(m > 0.9 / std::sqrt(512.0));
+    }
+  }
+  wrn->eval();
+  CHECK((*wrn)(Variable(Tensor::ones({1, 3, 12, 12}))).shape() == Shape{1, 10});  // global average pool
+  Generator gen(0);
+  CHECK_THROWS_WITH(WideResNet(18, 2, gen), Catch::Contains("6n + 4"));
+}
+
+TEST_CASE("models: WideResNet dropout masks in training only and leaves the weights alone", "[nn][models]") {
+  Generator g1(3), g2(3);
+  WideResNet plain(10, 1, g1), dropped(10, 1, g2, 10, 3, 0.3, 5);
+  const auto a = plain.state_dict(), b = dropped.state_dict();
+  REQUIRE(a.size() == b.size());
+  for (std::size_t i = 0; i < a.size(); ++i) CHECK(a[i].value.to_vector() == b[i].value.to_vector());
+  Generator gx(8);
+  const Variable x(rand_normal({2, 3, 8, 8}, gx));
+  plain.eval();
+  dropped.eval();
+  CHECK((dropped)(x).data().to_vector() == plain(x).data().to_vector());
+  plain.train();
+  dropped.train();
+  const auto first = dropped(x).data().to_vector();
+  CHECK(first != plain(x).data().to_vector());
+  CHECK(dropped(x).data().to_vector() != first);  // a fresh mask per call
 }
