@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "core/cpu.h"
 #include "tests/test_util.h"
 
 using mg::test::mixgrad_binary;
@@ -15,10 +16,7 @@ using mg::test::run_command;
 
 namespace {
 
-bool cpu_has_avx512() {
-  return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq") &&
-         __builtin_cpu_supports("avx512vl");
-}
+bool cpu_has_avx512() { return mg::cpu::has(mg::cpu::Isa::avx512); }
 
 nlohmann::json bench_json(const std::string& args, const std::string& env = "") {
   const auto result = run_command(env + " " + mixgrad_binary() + " bench " + args + " --json");
