@@ -74,6 +74,37 @@ std::shared_ptr<Node> gradient_edge(const Variable& v) {
   return v.impl_->accumulator;
 }
 
+namespace {
+// What the Node destructors of this thread still have to drop. The outermost ~Node drains it; a ~Node run
+// while draining only hands over what it owns, so the stack depth stays constant however long the graph.
+struct GraphReleaseQueue {
+  std::vector<std::shared_ptr<Node>> edges;
+  std::vector<BackwardFn> backward_fns;  // their captures hold saved Variables, and through them nodes
+  bool draining = false;
+};
+thread_local GraphReleaseQueue g_release;
+}  // namespace
+
+Node::~Node() {
+  GraphReleaseQueue& q = g_release;
+  for (std::shared_ptr<Node>& edge : next)
+    if (edge) q.edges.push_back(std::move(edge));
+  if (backward) q.backward_fns.emplace_back().swap(backward);
+  if (q.draining) return;
+  q.draining = true;
+  while (!q.edges.empty() || !q.backward_fns.empty()) {
+    if (!q.edges.empty()) {
+      const std::shared_ptr<Node> edge = std::move(q.edges.back());
+      q.edges.pop_back();
+    } else {
+      BackwardFn fn;
+      fn.swap(q.backward_fns.back());
+      q.backward_fns.pop_back();
+    }  // the popped edge or function is released here; nodes it frees enqueue what they own
+  }
+  q.draining = false;
+}
+
 bool records_gradient(const std::vector<Variable>& inputs) {
   return grad_mode_enabled() &&
          std::any_of(inputs.begin(), inputs.end(), [](const Variable& in) { return in.requires_grad(); });

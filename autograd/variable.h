@@ -76,6 +76,10 @@ struct Node {
   std::weak_ptr<VariableImpl> leaf;          // set for gradient accumulators
   bool is_accumulator() const { return !leaf.expired() || accumulator; }
   bool accumulator = false;
+
+  // Frees the graph behind this node iteratively: a long chain would otherwise recurse once per node
+  // (edges and the saved inputs of `backward` own the nodes before it) and overflow the stack.
+  ~Node();
 };
 
 struct VariableImpl {

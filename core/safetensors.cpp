@@ -1,8 +1,5 @@
 #include "core/safetensors.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <bit>
 #include <cerrno>
@@ -12,6 +9,8 @@
 #include <nlohmann/json.hpp>
 #include <set>
 #include <tuple>
+
+#include "core/atomic_file.h"
 
 namespace mg {
 
@@ -125,18 +124,6 @@ void read_at(std::ifstream& in, const std::string& path, uint64_t offset, void* 
   in.seekg(static_cast<std::streamoff>(offset));
   in.read(static_cast<char*>(out), static_cast<std::streamsize>(bytes));
   MG_CHECK(in.good(), "safetensors ", path, ": read of ", bytes, " bytes at offset ", offset, " failed");
-}
-
-// Writes all of [data, data + bytes) to fd or throws naming the file.
-void write_all(int fd, const std::string& path, const void* data, uint64_t bytes) {
-  const char* p = static_cast<const char*>(data);
-  while (bytes > 0) {
-    const ssize_t n = ::write(fd, p, std::min<uint64_t>(bytes, uint64_t{1} << 30));
-    if (n < 0 && errno == EINTR) continue;
-    MG_CHECK(n > 0, "safetensors ", path, ": write failed (", std::strerror(errno), ")");
-    p += n;
-    bytes -= static_cast<uint64_t>(n);
-  }
 }
 
 // The header text for `tensors` (entries in order, data packed back to back), padded to a multiple of 8.
@@ -261,43 +248,20 @@ SafeTensorsFile read_safetensors(const std::string& path) {
 void write_safetensors(const std::string& path, const std::vector<SafeTensor>& tensors,
                        const std::map<std::string, std::string>& metadata) {
   const std::string header = build_header(path, tensors, metadata);
-  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  MG_CHECK(fd >= 0, "safetensors ", path, ": cannot create temporary file ", tmp, " (", std::strerror(errno), ")");
-  bool open = true;
-  try {
-    const uint64_t header_bytes = header.size();
-    write_all(fd, tmp, &header_bytes, 8);
-    write_all(fd, tmp, header.data(), header.size());
-    for (const SafeTensor& t : tensors) {
-      if (t.integer) {
-        write_all(fd, tmp, t.ints.data(), t.ints.size() * 8);
-      } else {
-        const Tensor c = t.values.contiguous();
-        write_all(fd, tmp, c.storage()->data() + c.offset() * dtype_size(c.dtype()),
-                  static_cast<uint64_t>(c.numel()) * dtype_size(c.dtype()));
-      }
+  AtomicFileWriter file(path);
+  const uint64_t header_bytes = header.size();
+  file.write(&header_bytes, 8);
+  file.write(header.data(), header.size());
+  for (const SafeTensor& t : tensors) {
+    if (t.integer) {
+      file.write(t.ints.data(), t.ints.size() * 8);
+    } else {
+      const Tensor c = t.values.contiguous();
+      file.write(c.storage()->data() + c.offset() * dtype_size(c.dtype()),
+                 static_cast<uint64_t>(c.numel()) * dtype_size(c.dtype()));
     }
-    MG_CHECK(::fsync(fd) == 0, "safetensors ", tmp, ": fsync failed (", std::strerror(errno), ")");
-    open = false;
-    MG_CHECK(::close(fd) == 0, "safetensors ", tmp, ": close failed (", std::strerror(errno), ")");
-  } catch (...) {
-    if (open) ::close(fd);
-    ::unlink(tmp.c_str());
-    throw;
   }
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    const int err = errno;
-    ::unlink(tmp.c_str());
-    MG_FAIL("safetensors ", path, ": cannot rename ", tmp, " over it (", std::strerror(err), ")");
-  }
-  // Make the rename itself durable (best effort: some file systems refuse fsync on directories).
-  const std::filesystem::path dir = std::filesystem::absolute(path).parent_path();
-  const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd >= 0) {
-    ::fsync(dfd);
-    ::close(dfd);
-  }
+  file.commit();
 }
 
 }  // namespace mg

@@ -44,7 +44,7 @@ struct SafeTensorsFile {
 SafeTensorsFile read_safetensors(const std::string& path);
 
 // Writes tensors (in the given order, contiguous, the header padded with spaces to a multiple of 8 bytes)
-// atomically: to `path.tmp.<pid>`, fsynced, then renamed over `path`. On failure `path` is left untouched.
+// atomically (core/atomic_file.h): on failure `path` is left untouched.
 void write_safetensors(const std::string& path, const std::vector<SafeTensor>& tensors,
                        const std::map<std::string, std::string>& metadata = {});
 

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "core/atomic_file.h"
 #include "core/error.h"
 
 #pragma GCC diagnostic push
@@ -92,9 +93,14 @@ Canvas image_grid(const Dataset& ds, int64_t count, int64_t columns, int64_t sca
 
 void write_image_grid(const Dataset& ds, const std::string& path, int64_t count, int64_t columns) {
   const Canvas c = image_grid(ds, count, columns);
-  const int ok = stbi_write_png(path.c_str(), static_cast<int>(c.width), static_cast<int>(c.height), 3,
-                                c.rgb.data(), static_cast<int>(c.width * 3));
-  MG_CHECK(ok != 0, "cannot write image grid ", path, " (", c.width, "x", c.height, " PNG)");
+  std::string png;
+  auto append = [](void* out, void* data, int bytes) {
+    static_cast<std::string*>(out)->append(static_cast<char*>(data), static_cast<std::size_t>(bytes));
+  };
+  const int ok = stbi_write_png_to_func(append, &png, static_cast<int>(c.width), static_cast<int>(c.height), 3,
+                                        c.rgb.data(), static_cast<int>(c.width * 3));
+  MG_CHECK(ok != 0, "cannot encode image grid ", path, " (", c.width, "x", c.height, " PNG)");
+  write_file_atomic(path, png);
 }
 
 }  // namespace mg::data

@@ -6,6 +6,7 @@
 #include "core/error.h"
 #include "core/parallel.h"
 #include "experiments/cli/commands.h"
+#include "experiments/stop_signals.h"
 
 int main(int argc, char** argv) {
   mg::use_fast_blas_core(argv);  // OpenBLAS's AVX-512 kernels where the environment forces slower ones
@@ -46,6 +47,8 @@ int main(int argc, char** argv) {
     return app.exit(e);
   } catch (const mg::cli::ExitStatus& e) {
     return e.code;
+  } catch (const mg::experiments::Interrupted& e) {  // stopped by SIGINT/SIGTERM after writing a checkpoint
+    return e.exit_status();
   } catch (const mg::Error& e) {
     std::fprintf(stderr, "mixgrad: error: %s\n", e.what());
     return 1;

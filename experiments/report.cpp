@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <sstream>
 
+#include "core/atomic_file.h"
 #include "core/error.h"
 #include "experiments/run_dir.h"
 
@@ -98,7 +99,7 @@ void write_report(const nlohmann::json& s, const std::string& out) {
       << ", c_x = " << num(e["c_x"]) << ", E[1−λ] = " << num(e["mean_one_minus_lambda"]) << ")\n";
   r << "\n## Plots\n\n![robust accuracy](robust_accuracy.png)\n![gap](gap.png)\n![curves](curves.png)\n"
        "![approximation](approximation.png)\n";
-  write_text_atomic((std::filesystem::path(out) / "report.md").string(), r.str());
+  write_file_atomic((std::filesystem::path(out) / "report.md").string(), r.str());
 
   const std::string script = std::string(MIXGRAD_SOURCE_DIR) + "/scripts/plot_reproduce.py";
   const std::string command = "/usr/bin/python3 '" + script + "' '" + out + "'";

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "core/atomic_file.h"
 #include "core/error.h"
 #include "core/parallel.h"
 #include "datasets/loader.h"
@@ -42,7 +43,7 @@ std::string eps_key(double eps_255) {
 nlohmann::json run_one(const Preset& p, const TrainConfig& config, const std::string& dir, const ReproduceOptions& o) {
   bool finished = false;
   if (o.resume && fs::exists(checkpoint_path(dir)))
-    finished = load_checkpoint(checkpoint_path(dir)).epochs_done >= config.epochs;
+    finished = load_run_checkpoint(dir).epochs_done >= config.epochs;
   if (!finished) {
     const bool resume = o.resume && fs::exists(checkpoint_path(dir));
     // A run stopped before its first checkpoint has nothing to resume from: with --resume it starts over.
@@ -60,7 +61,7 @@ nlohmann::json run_one(const Preset& p, const TrainConfig& config, const std::st
                   static_cast<long long>(r.count));
     csv += line;
   }
-  write_text_atomic((fs::path(dir) / "robust.csv").string(), csv);
+  write_file_atomic((fs::path(dir) / "robust.csv").string(), csv);
   const nlohmann::json history = load_checkpoint(checkpoint_path(dir)).history;
   return {{"final", history.back()}, {"fgsm_acc", fgsm}, {"history", history}, {"dir", dir}};
 }
@@ -87,7 +88,7 @@ nlohmann::json summarise(const std::vector<nlohmann::json>& runs, const std::vec
 
 nlohmann::json reproduce(const Preset& p, const ReproduceOptions& o) {
   const auto start = std::chrono::steady_clock::now();
-  prepare_run_dir(o.out, o.resume, o.force);
+  const RunLock lock = prepare_run_dir(o.out, o.resume, o.force);
   const int64_t seeds = o.seeds > 0 ? o.seeds : p.seeds;
   TrainConfig base = p.train;
   {  // measured before anything long starts, so that a user can stop a run that will not fit their day
@@ -182,7 +183,7 @@ nlohmann::json reproduce(const Preset& p, const ReproduceOptions& o) {
   summary["training_seconds"] = training_seconds;
   summary["seconds"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
-  write_text_atomic((fs::path(o.out) / "summary.json").string(), summary.dump(2) + "\n");
+  write_file_atomic((fs::path(o.out) / "summary.json").string(), summary.dump(2) + "\n");
   write_report(summary, o.out);
   return summary;
 }

@@ -1,42 +1,19 @@
 #include "experiments/run_dir.h"
 
-#include <fcntl.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 
+#include "core/atomic_file.h"
 #include "core/error.h"
 #include "core/safetensors.h"
 
 namespace mg::experiments {
 namespace fs = std::filesystem;
-
-void write_text_atomic(const std::string& path, const std::string& text) {
-  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  MG_CHECK(fd >= 0, "cannot write ", tmp, ": ", std::strerror(errno));
-  std::size_t done = 0;
-  while (done < text.size()) {
-    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
-    if (n < 0) {
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      MG_FAIL("cannot write ", tmp, ": ", std::strerror(errno));
-    }
-    done += static_cast<std::size_t>(n);
-  }
-  const bool synced = ::fsync(fd) == 0;
-  ::close(fd);
-  if (!synced || std::rename(tmp.c_str(), path.c_str()) != 0) {
-    ::unlink(tmp.c_str());
-    MG_FAIL("cannot write ", path, ": ", std::strerror(errno));
-  }
-}
 
 std::string read_text(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -46,23 +23,55 @@ std::string read_text(const std::string& path) {
   return out.str();
 }
 
-void prepare_run_dir(const std::string& dir, bool resume, bool force) {
+namespace {
+
+constexpr const char* kDamagedName = "checkpoint.damaged.safetensors";
+
+// Whether `dir` holds anything besides its lock file.
+bool holds_files(const fs::path& dir) {
+  for (const fs::directory_entry& e : fs::directory_iterator(dir))
+    if (e.path().filename() != RunLock::kFileName) return true;
+  return false;
+}
+
+// Temporary files left by a writer killed mid-write (write_file_atomic's "*.tmp.<pid>", the checkpoint
+// rotation's "*.link.<pid>"). Only the lock holder writes here, so once locked every one of them is stale.
+void remove_stale_temporaries(const fs::path& dir) {
   std::error_code ec;
-  if (fs::exists(dir, ec) && !fs::is_empty(dir, ec)) {
-    MG_CHECK(fs::is_directory(dir), "run directory ", dir, " exists and is not a directory");
-    if (resume) return;
-    MG_CHECK(force, "run directory ", dir, " already holds a run; pass --resume to continue it or --force to ",
-             "overwrite it");
-    for (const char* name : {"config.json", "metrics.jsonl", "checkpoint.safetensors", "robust.csv", "robust.json"})
-      fs::remove(fs::path(dir) / name, ec);
-    return;
+  for (const fs::directory_entry& e : fs::directory_iterator(dir, ec)) {
+    const std::string name = e.path().filename().string();
+    if (name.find(".tmp.") != std::string::npos || name.find(".link.") != std::string::npos) fs::remove(e.path(), ec);
   }
-  MG_CHECK(!resume, "--resume: run directory ", dir, " does not exist or is empty");
+}
+
+}  // namespace
+
+RunLock prepare_run_dir(const std::string& dir, bool resume, bool force) {
+  std::error_code ec;
+  const bool exists = fs::exists(dir, ec);
+  MG_CHECK(!exists || fs::is_directory(dir, ec), "run directory ", dir, " exists and is not a directory");
+  MG_CHECK(exists || !resume, "--resume: run directory ", dir, " does not exist");
   fs::create_directories(dir, ec);
   MG_CHECK(!ec, "cannot create run directory ", dir, ": ", ec.message());
+  RunLock lock(dir);  // before anything is removed or written
+  remove_stale_temporaries(dir);
+  if (holds_files(dir)) {
+    if (resume) return lock;
+    MG_CHECK(force, "run directory ", dir, " already holds a run; pass --resume to continue it or --force to ",
+             "overwrite it");
+    for (const std::string& path : {checkpoint_path(dir), previous_checkpoint_path(dir)}) fs::remove(path, ec);
+    for (const char* name : {"config.json", "metrics.jsonl", "robust.csv", "robust.json", kDamagedName})
+      fs::remove(fs::path(dir) / name, ec);
+    return lock;
+  }
+  MG_CHECK(!resume, "--resume: run directory ", dir, " is empty");
+  return lock;
 }
 
 std::string checkpoint_path(const std::string& run_dir) { return (fs::path(run_dir) / "checkpoint.safetensors").string(); }
+std::string previous_checkpoint_path(const std::string& run_dir) {
+  return (fs::path(run_dir) / "checkpoint.prev.safetensors").string();
+}
 
 namespace {
 
@@ -100,6 +109,13 @@ void add_entries(std::vector<SafeTensor>& out, const std::string& prefix, const 
   }
 }
 
+// A double as C99 hex-float text, which reads back to the same bits.
+std::string exact_text(double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%a", v);
+  return buf;
+}
+
 }  // namespace
 
 void save_checkpoint(const std::string& path, const Checkpoint& c) {
@@ -109,6 +125,10 @@ void save_checkpoint(const std::string& path, const Checkpoint& c) {
   write_safetensors(path, tensors,
                     {{"format", kFormat},
                      {"epochs_done", std::to_string(c.epochs_done)},
+                     {"batches_done", std::to_string(c.batches_done)},
+                     {"epoch_objective_sum", exact_text(c.epoch_objective_sum)},
+                     {"epoch_samples", std::to_string(c.epoch_samples)},
+                     {"epoch_seconds", exact_text(c.epoch_seconds)},
                      {"config", c.config.dump()},
                      {"history", c.history.dump()},
                      {"checksum", checksum(tensors)}});
@@ -124,20 +144,83 @@ Checkpoint load_checkpoint(const std::string& path) {
   MG_CHECK(meta("format") == kFormat, path, ": unsupported checkpoint format '", meta("format"), "', expected ", kFormat);
   MG_CHECK(meta("checksum") == checksum(file.tensors), path, ": checksum mismatch (stored ", meta("checksum"),
            ", computed ", checksum(file.tensors), "): the file is corrupt");
+  auto optional_meta = [&](const char* key) {  // absent in checkpoints written before mid-epoch ones existed
+    auto it = file.metadata.find(key);
+    return it == file.metadata.end() ? std::string("0") : it->second;
+  };
   Checkpoint c;
   try {
     c.epochs_done = std::stoll(meta("epochs_done"));
+    c.batches_done = std::stoll(optional_meta("batches_done"));
+    c.epoch_objective_sum = std::stod(optional_meta("epoch_objective_sum"));
+    c.epoch_samples = std::stoll(optional_meta("epoch_samples"));
+    c.epoch_seconds = std::stod(optional_meta("epoch_seconds"));
     c.config = nlohmann::json::parse(meta("config"));
     c.history = nlohmann::json::parse(meta("history"));
   } catch (const std::exception& e) {
     MG_FAIL(path, ": unreadable checkpoint metadata: ", e.what());
   }
+  MG_CHECK(c.epochs_done >= 0 && c.batches_done >= 0 && c.epoch_samples >= 0, path,
+           ": checkpoint position must be non-negative, got epochs_done ", c.epochs_done, ", batches_done ",
+           c.batches_done, ", epoch_samples ", c.epoch_samples);
   for (const SafeTensor& t : file.tensors) {
     const bool model = t.name.rfind("model.", 0) == 0, optim = t.name.rfind("optim.", 0) == 0;
     MG_CHECK(model || optim, path, ": unexpected tensor '", t.name, "' in a checkpoint");
     nn::StateEntry e{t.name.substr(6), t.integer ? t.to_tensor(DType::F64) : t.values, t.integer};
     (model ? c.model : c.optimizer).push_back(std::move(e));
   }
+  return c;
+}
+
+void save_run_checkpoint(const std::string& run_dir, const Checkpoint& checkpoint) {
+  const std::string current = checkpoint_path(run_dir), previous = previous_checkpoint_path(run_dir);
+  std::error_code ec;
+  if (fs::exists(current, ec)) {
+    // Keep the current checkpoint as the previous one: a hard link (no copy) renamed into place, or a copy
+    // where the file system has no hard links. `current` itself is untouched throughout.
+    const std::string link = previous + ".link." + std::to_string(::getpid());
+    fs::remove(link, ec);
+    fs::create_hard_link(current, link, ec);
+    if (!ec) {
+      fs::rename(link, previous, ec);
+      MG_CHECK(!ec, "cannot keep ", current, " as ", previous, ": ", ec.message());
+    } else {
+      write_file_atomic(previous, read_text(current));
+    }
+  }
+  save_checkpoint(current, checkpoint);
+  try {
+    load_checkpoint(current);
+  } catch (const Error& e) {
+    MG_FAIL("the checkpoint just written does not verify (", e.what(), "); the previous one is kept as ", previous);
+  }
+}
+
+Checkpoint load_run_checkpoint(const std::string& run_dir) {
+  const std::string current = checkpoint_path(run_dir), previous = previous_checkpoint_path(run_dir);
+  std::string newest_error;
+  try {
+    return load_checkpoint(current);
+  } catch (const Error& e) {
+    newest_error = e.what();
+  }
+  std::error_code ec;
+  MG_CHECK(fs::exists(previous, ec), "cannot resume ", run_dir, ": ", newest_error, " (and there is no previous checkpoint ",
+           previous, ")");
+  Checkpoint c;
+  try {
+    c = load_checkpoint(previous);
+  } catch (const Error& e) {
+    MG_FAIL("cannot resume ", run_dir, ": the newest checkpoint is unusable (", newest_error,
+            ") and so is the previous one (", e.what(), ")");
+  }
+  // Move the damaged file aside (kept for inspection), so the next save does not keep it as "previous".
+  const std::string damaged = (fs::path(run_dir) / kDamagedName).string();
+  if (fs::exists(current, ec)) fs::rename(current, damaged, ec);
+  std::fprintf(stderr, "mixgrad: warning: the newest checkpoint is unusable (%s); resuming from the previous one, %s "
+               "(%lld epochs and %lld batches done)%s%s\n", newest_error.c_str(), previous.c_str(),
+               static_cast<long long>(c.epochs_done), static_cast<long long>(c.batches_done),
+               fs::exists(damaged, ec) ? "; the damaged file is kept as " : "", fs::exists(damaged, ec) ? damaged.c_str() : "");
   return c;
 }
 

@@ -3,16 +3,19 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <csignal>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <memory>
 
 #include "autograd/functions.h"
+#include "core/atomic_file.h"
 #include "core/error.h"
 #include "datasets/registry.h"
 #include "experiments/evaluate.h"
 #include "experiments/run_dir.h"
+#include "experiments/stop_signals.h"
 #include "nn/models.h"
 #include "nn/optim/schedule.h"
 #include "nn/optim/sgd.h"
@@ -65,6 +68,7 @@ class Progress {
                    images_per_s);
     }
   }
+  const char* line_break() const { return tty_ && !quiet_ ? "\n" : ""; }  // ends a "\r" progress line
   void epoch_done(const nlohmann::json& m) {
     if (quiet_) return;
     std::fprintf(stderr, "%sepoch %lld: train loss %.4f acc %.4f | test loss %.4f acc %.4f | gap %.4f | %.1fs\n",
@@ -90,15 +94,37 @@ data::LoaderOptions pixel_loader(const TrainConfig& c, bool training, int64_t su
   return o;
 }
 
+// How far the current epoch has got: what its metrics need, and what a mid-epoch checkpoint records.
+struct EpochRunning {
+  int64_t batches = 0;
+  double objective_sum = 0.0;  // Σ loss × batch size
+  int64_t samples = 0;
+  double seconds = 0.0;        // training time, carried across a resume
+};
+
+// Whether the time-based checkpoint is due: every `minutes` (0 = never) since the last checkpoint.
+class CheckpointTimer {
+ public:
+  explicit CheckpointTimer(double minutes) : seconds_(minutes * 60.0) {}
+  bool due() const { return seconds_ > 0 && std::chrono::duration<double>(Clock::now() - last_).count() >= seconds_; }
+  void reset() { last_ = Clock::now(); }
+
+ private:
+  double seconds_;
+  Clock::time_point last_ = Clock::now();
+};
+
 }  // namespace
 
 nlohmann::json train(const TrainConfig& config_in, const TrainOptions& opt) {
-  prepare_run_dir(opt.out, opt.resume, opt.force);
+  MG_CHECK(opt.checkpoint_every_minutes >= 0, "--checkpoint-every must be >= 0 minutes (0 = only at epoch ends), got ",
+           opt.checkpoint_every_minutes);
+  const RunLock lock = prepare_run_dir(opt.out, opt.resume, opt.force);
+  const StopSignals stop;
   TrainConfig c = config_in;
   Checkpoint checkpoint;
-  const std::string ckpt_path = checkpoint_path(opt.out);
   if (opt.resume) {
-    checkpoint = load_checkpoint(ckpt_path);
+    checkpoint = load_run_checkpoint(opt.out);
     const std::string data_dir = c.data_dir;
     c = TrainConfig::from_json(checkpoint.config);
     if (!data_dir.empty()) c.data_dir = data_dir;
@@ -123,11 +149,14 @@ nlohmann::json train(const TrainConfig& config_in, const TrainOptions& opt) {
                                           .nesterov = c.nesterov});
   nlohmann::json history = nlohmann::json::array();
   int64_t first_epoch = 0;
+  EpochRunning resumed;
   if (opt.resume) {
     model->load_state_dict(checkpoint.model);
     sgd.load_state_dict(checkpoint.optimizer);
     history = checkpoint.history;
     first_epoch = checkpoint.epochs_done;
+    resumed = {checkpoint.batches_done, checkpoint.epoch_objective_sum, checkpoint.epoch_samples,
+               checkpoint.epoch_seconds};
   }
 
   data::Loader train_loader(train_set, pixel_loader(c, true, c.train_subset, train_set.channels));
@@ -135,21 +164,43 @@ nlohmann::json train(const TrainConfig& config_in, const TrainOptions& opt) {
   data::Loader train_eval(train_set, pixel_loader(c, false, clean_subset, train_set.channels));
   data::Loader test_eval(test_set, pixel_loader(c, false, -1, train_set.channels));
   const int64_t nb = train_loader.num_batches();
+  MG_CHECK(resumed.batches <= nb, checkpoint_path(opt.out), ": the checkpoint is at batch ", resumed.batches,
+           " of an epoch that has only ", nb, " batches");
   const auto schedule = make_schedule(c, nb);
   // after everything that can refuse the config, so a refused run leaves its directory empty
-  write_text_atomic((std::filesystem::path(opt.out) / "config.json").string(), c.to_json().dump(2) + "\n");
+  write_file_atomic((std::filesystem::path(opt.out) / "config.json").string(), c.to_json().dump(2) + "\n");
   const Classifier f = normalized(*model, mean, stdev);
   Progress progress(opt.quiet, c.epochs);
+  CheckpointTimer timer(opt.checkpoint_every_minutes);
+  bool saved_once = false;  // whether this run has a good checkpoint to point at
+
+  // A checkpoint after `running.batches` batches of epoch `epoch` (all of them and evaluated: epoch + 1, 0).
+  auto save = [&](int64_t epochs_done, const EpochRunning& running) {
+    save_run_checkpoint(opt.out, {epochs_done, running.batches, running.objective_sum, running.samples,
+                                  running.seconds, model->state_dict(), sgd.state_dict(), c.to_json(), history});
+    saved_once = true;
+    timer.reset();
+  };
+  auto stop_if_requested = [&](int64_t epoch, int64_t batches) {
+    if (!stop.requested()) return;
+    std::fprintf(stderr, "%smixgrad: stopped by %s at epoch %lld, batch %lld of %lld; checkpoint written to %s\n"
+                 "resume with: mixgrad train --out %s --resume\n", progress.line_break(),
+                 stop.requested() == SIGINT ? "SIGINT" : "SIGTERM", static_cast<long long>(epoch + 1),
+                 static_cast<long long>(batches), static_cast<long long>(nb), checkpoint_path(opt.out).c_str(),
+                 opt.out.c_str());
+    throw Interrupted{stop.requested()};
+  };
 
   const int64_t last_epoch = opt.stop_after_epochs > 0 ? std::min(c.epochs, first_epoch + opt.stop_after_epochs) : c.epochs;
   for (int64_t epoch = first_epoch; epoch < last_epoch; ++epoch) {
-    const auto start = Clock::now();
+    EpochRunning running = epoch == first_epoch ? resumed : EpochRunning{};
+    const auto start = Clock::now() - std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(running.seconds));
     model->train();
-    train_loader.start_epoch(epoch);
+    train_loader.start_epoch(epoch, running.batches);
     data::Batch batch;
-    double objective_sum = 0.0;
-    int64_t seen = 0;
-    for (int64_t b = 0; train_loader.next(batch); ++b) {
+    while (train_loader.next(batch)) {
+      // One step: learning rate, mixup plan, forward, backward, update.
+      const int64_t b = running.batches;
       schedule->apply(sgd, per_batch_schedule(c) ? epoch * nb + b : epoch);
       Generator gen(c.seed, stream_id(kMixupPurpose, static_cast<uint64_t>(epoch), static_cast<uint64_t>(b)));
       const MixupPlan plan = draw_mixup(batch.size(), c.mixup_alpha, mode, gen);
@@ -157,22 +208,28 @@ nlohmann::json train(const TrainConfig& config_in, const TrainOptions& opt) {
       const Variable loss = mixup_loss(f(mix_inputs(x, plan)), batch.y, plan);
       const double value = loss.item();
       MG_CHECK(std::isfinite(value), "training diverged: the loss is ", value, " at epoch ", epoch + 1, ", batch ", b + 1,
-               " (step ", epoch * nb + b + 1, "); the last good checkpoint (", first_epoch == epoch && epoch == 0 ? "none" : ckpt_path,
-               ") is kept");
+               " (step ", epoch * nb + b + 1, "); the last good checkpoint (",
+               saved_once || opt.resume ? checkpoint_path(opt.out) : "none", ") is kept");
       sgd.zero_grad();
       loss.backward();
       sgd.step();
-      objective_sum += value * static_cast<double>(batch.size());
-      seen += batch.size();
-      const double secs = std::chrono::duration<double>(Clock::now() - start).count();
-      progress.batch(epoch, b, nb, objective_sum / static_cast<double>(seen), static_cast<double>(seen) / secs);
+
+      running.batches = b + 1;
+      running.objective_sum += value * static_cast<double>(batch.size());
+      running.samples += batch.size();
+      running.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+      progress.batch(epoch, b, nb, running.objective_sum / static_cast<double>(running.samples),
+                     static_cast<double>(running.samples) / running.seconds);
+      if (stop.requested() || timer.due()) {
+        save(epoch, running);
+        stop_if_requested(epoch, running.batches);
+      }
     }
-    const double train_seconds = std::chrono::duration<double>(Clock::now() - start).count();
     model->eval();
     const EvalResult tr = evaluate(f, train_eval), te = evaluate(f, test_eval);
     nlohmann::json m = {{"epoch", epoch + 1},
                         {"lr", sgd.lr()},
-                        {"train_objective", objective_sum / static_cast<double>(seen)},
+                        {"train_objective", running.objective_sum / static_cast<double>(running.samples)},
                         {"train_loss", tr.loss},
                         {"train_acc", tr.accuracy},
                         {"test_loss", te.loss},
@@ -182,13 +239,14 @@ nlohmann::json train(const TrainConfig& config_in, const TrainOptions& opt) {
                         {"train_count", tr.count},
                         {"test_count", te.count},
                         {"seconds", std::chrono::duration<double>(Clock::now() - start).count()},
-                        {"images_per_s", static_cast<double>(seen) / train_seconds}};
+                        {"images_per_s", static_cast<double>(running.samples) / running.seconds}};
     history.push_back(m);
     progress.epoch_done(m);
-    save_checkpoint(ckpt_path, {epoch + 1, model->state_dict(), sgd.state_dict(), c.to_json(), history});
+    save(epoch + 1, EpochRunning{});
     std::string lines;
     for (const auto& row : history) lines += row.dump() + "\n";
-    write_text_atomic((std::filesystem::path(opt.out) / "metrics.jsonl").string(), lines);
+    write_file_atomic((std::filesystem::path(opt.out) / "metrics.jsonl").string(), lines);
+    stop_if_requested(epoch + 1, 0);
   }
   return history;
 }

@@ -1,9 +1,11 @@
 // Training a classifier with ERM or mixup, one epoch at a time, writing the run directory:
-// config.json, metrics.jsonl (one object per epoch), and a checkpoint after every epoch.
+// config.json, metrics.jsonl (one object per epoch), and a checkpoint after every epoch, every
+// --checkpoint-every minutes mid-epoch, and when SIGINT/SIGTERM asks it to stop (see stop_signals.h).
+// The run directory is locked while training (run_lock.h).
 //
 // Every random choice derives from (seed, epoch, batch or sample index): the shuffle and augmentation
-// in the loader, λ and the pairing of mixup here. A run therefore resumes exactly from any epoch's
-// checkpoint, and gives the same bits on any thread count.
+// in the loader, λ and the pairing of mixup here. A run therefore resumes exactly from any checkpoint,
+// mid-epoch ones included, and gives the same bits on any thread count.
 #pragma once
 #include <nlohmann/json.hpp>
 #include <string>
@@ -46,6 +48,7 @@ struct TrainOptions {
   bool force = false;   // overwrite an existing run
   bool quiet = false;   // no progress output
   int64_t stop_after_epochs = -1;  // stop early (to test resume); -1 = run to the end
+  double checkpoint_every_minutes = 10;  // also checkpoint mid-epoch this often; 0 = only at epoch ends
 };
 
 // Trains and returns the metrics of every epoch (also written to out/metrics.jsonl).

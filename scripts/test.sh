@@ -1,6 +1,26 @@
 #!/usr/bin/env bash
 # Builds mixgrad and runs the whole test suite with CTest. Needs no data outside the repository.
+# Usage: scripts/test.sh [extra ctest args, e.g. -R NAME]
+#   MIXGRAD_SANITIZE=address,undefined  the whole suite under ASan + UBSan, built into build-asan
+#   MIXGRAD_SANITIZE=thread             the threading tests (parallel_for, the loader's prefetch, the
+#                                       1-vs-2-thread determinism tests) under TSan, built into build-tsan
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/build.sh
-ctest --test-dir build --output-on-failure -j "$(nproc)"
+dir=build
+selection=()
+case "${MIXGRAD_SANITIZE:-}" in
+  "") ;;
+  thread)
+    dir=build-tsan
+    selection=(-R "threads|prefetch|loader|parallel")
+    export TSAN_OPTIONS="halt_on_error=1 ${TSAN_OPTIONS:-}"
+    ;;
+  *)
+    dir=build-asan
+    # Any report fails its test: UBSan aborts (-fno-sanitize-recover), ASan stops at the first error.
+    export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1 ${ASAN_OPTIONS:-}"
+    export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1 ${UBSAN_OPTIONS:-}"
+    ;;
+esac
+ctest --test-dir "$dir" --output-on-failure -j "$(nproc)" "${selection[@]}" "$@"

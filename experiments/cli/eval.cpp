@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <sstream>
 
+#include "core/atomic_file.h"
 #include "core/error.h"
 #include "datasets/loader.h"
 #include "experiments/cli/commands.h"
@@ -70,7 +71,7 @@ void register_eval(CLI::App& app) {
                     static_cast<long long>(r.count));
       csv += line;
     }
-    experiments::write_text_atomic((std::filesystem::path(a->run) / "robust.csv").string(), csv);
+    write_file_atomic((std::filesystem::path(a->run) / "robust.csv").string(), csv);
     const nlohmann::json out = {{"run", a->run}, {"test_split", run.data.test.name}, {"results", rows}};
     std::printf("%s\n", out.dump(2).c_str());
   });

@@ -43,6 +43,9 @@ void register_train(CLI::App& app) {
   cmd->add_flag("--force", a->options.force, "overwrite an existing run in --out");
   cmd->add_flag("--quiet", a->options.quiet, "no progress output");
   cmd->add_option("--stop-after", a->options.stop_after_epochs, "stop after this many epochs (to resume later)");
+  cmd->add_option("--checkpoint-every", a->options.checkpoint_every_minutes,
+                  "also checkpoint mid-epoch every MINUTES (fractions allowed; 0 = only at epoch ends)")
+      ->capture_default_str()->check(CLI::NonNegativeNumber);
   cmd->callback([a] {
     apply_threads(a->threads);
     experiments::train(a->config, a->options);

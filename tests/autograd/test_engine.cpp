@@ -148,6 +148,31 @@ TEST_CASE("a 100000-op chain runs backward without recursion", "[autograd]") {
   CHECK(x.grad().data().item() == 2.0);
 }
 
+// Freeing a graph used to recurse (each Node's destructor dropped its edges' shared_ptrs, and a backward
+// function's saved inputs hold their own grad_fn): a million-node chain needs several stack frames per node,
+// far more than an 8 MiB stack holds, and crashed with a SEGV in ~Node. Both paths are freed here.
+TEST_CASE("a 1000000-op chain is freed without recursion", "[autograd]") {
+  constexpr int kOps = 1000000;
+  Variable x = leaf({1.0}, {1});
+  SECTION("edges only (no saved inputs), never run backward") {
+    Variable y = x;
+    for (int i = 0; i < kOps; ++i) y = y + 0.0;
+    CHECK(y.grad_fn() != nullptr);
+  }
+  SECTION("saved inputs (each mul saves its input, which holds the previous node)") {
+    Variable y = x;
+    for (int i = 0; i < kOps; ++i) y = y * y;
+    CHECK(y.grad_fn() != nullptr);
+  }
+  SECTION("after backward") {
+    Variable y = x;
+    for (int i = 0; i < kOps; ++i) y = y + 0.0;
+    sum(y * 2.0).backward();
+    CHECK(x.grad().data().item() == 2.0);
+  }
+  CHECK(x.data().item() == 1.0);
+}
+
 TEST_CASE("gradients returned by a backward rule are shape-checked", "[autograd]") {
   Variable x = leaf({1.0, 2.0}, {2});
   const Variable bad = make_result(x.data().clone(), {x}, "broken_op",

@@ -9,54 +9,16 @@
 
 #include "core/safetensors.h"
 #include "tests/experiments/synthetic_cifar.h"
+#include "tests/experiments/train_helpers.h"
 #include "tests/test_util.h"
 
 namespace fs = std::filesystem;
 using mg::test::run_command;
 
-namespace {
-
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    char pattern[] = "/tmp/mixgrad-train-XXXXXX";
-    path = mkdtemp(pattern);
-  }
-  ~TempDir() { fs::remove_all(path); }
-};
-
-std::vector<nlohmann::json> read_metrics(const fs::path& run) {
-  std::vector<nlohmann::json> rows;
-  std::ifstream in(run / "metrics.jsonl");
-  std::string line;
-  while (std::getline(in, line)) {
-    nlohmann::json row = nlohmann::json::parse(line);
-    row.erase("seconds");  // timing differs between runs; everything else must not
-    row.erase("images_per_s");
-    rows.push_back(row);
-  }
-  return rows;
-}
-
-bool same_weights(const fs::path& a, const fs::path& b) {
-  const mg::SafeTensorsFile x = mg::read_safetensors((a / "checkpoint.safetensors").string());
-  const mg::SafeTensorsFile y = mg::read_safetensors((b / "checkpoint.safetensors").string());
-  if (x.tensors.size() != y.tensors.size()) return false;
-  for (std::size_t i = 0; i < x.tensors.size(); ++i) {
-    if (x.tensors[i].name != y.tensors[i].name) return false;
-    if (x.tensors[i].integer ? x.tensors[i].ints != y.tensors[i].ints
-                             : !mg::test::bitwise_equal(x.tensors[i].values, y.tensors[i].values))
-      return false;
-  }
-  return true;
-}
-
-std::string train_command(const fs::path& data, const fs::path& out, const std::string& extra) {
-  return mg::test::mixgrad_binary() + " train --dataset cifar10 --data " + data.string() + " --out " + out.string() +
-         " --model smallcnn-bn --epochs 3 --batch-size 16 --lr 0.05 --schedule onecycle --mixup-alpha 1 --quiet " + extra;
-}
-
-}  // namespace
+using mg::test::read_metrics;
+using mg::test::same_weights;
+using mg::test::TempDir;
+using mg::test::train_command;
 
 TEST_CASE("train writes per-epoch metrics and resumes to bit-identical weights", "[experiments][train]") {
   TempDir tmp;
