@@ -159,7 +159,14 @@ TEST_CASE("a one-cycle schedule too short for its warm-up is refused with the st
   CHECK_THAT(r.output, Catch::Contains("1 epoch(s) x 4 batches = 4 steps") && Catch::Contains("total_steps 4") &&
                            Catch::Contains("pct_start 0.25"));
   CHECK_THAT(r.output, !Catch::Contains("diverged"));
-  CHECK(fs::is_empty(tmp.path / "run"));  // nothing written: the corrected command needs no --force
+  // Nothing written but the run lock: the corrected command needs no --force.
+  for (const auto& entry : fs::directory_iterator(tmp.path / "run")) CHECK(entry.path().filename() == "mixgrad.lock");
+  const auto corrected = run_command(mg::test::mixgrad_binary() + " train --dataset cifar10 --data " +
+                                     (tmp.path / "data").string() + " --out " + (tmp.path / "run").string() +
+                                     " --model smallcnn --epochs 1 --batch-size 16 --train-subset 64 --schedule onecycle"
+                                     " --pct-start 0.5 --quiet");
+  INFO(corrected.output);
+  CHECK(corrected.status == 0);
   const auto with_warmup = run_command(mg::test::mixgrad_binary() + " train --dataset cifar10 --data " + (tmp.path / "data").string() +
                                        " --out " + (tmp.path / "run2").string() +
                                        " --model smallcnn --epochs 1 --batch-size 16 --schedule onecycle --warmup-epochs 1 --quiet");
