@@ -1,7 +1,9 @@
-// Softmax and log-softmax along one axis, numerically stable: shift by the row maximum first.
+// Softmax and log-softmax along one axis, numerically stable: shift by the row maximum first
+// (core/kernels/logsumexp.h, shared with cross-entropy).
 // The axis is moved last and made contiguous; threads split the rows.
 #include <cmath>
 
+#include "core/kernels/logsumexp.h"
 #include "core/ops.h"
 #include "core/parallel.h"
 
@@ -22,16 +24,13 @@ Tensor softmax_impl(const Tensor& a, int64_t axis) {
       for (int64_t i = b; i < e; ++i) {
         const T* row = x + i * r;
         T* orow = o + i * r;
-        T mx = row[0];
-        for (int64_t j = 1; j < r; ++j) mx = row[j] > mx ? row[j] : mx;
-        T total = 0;
-        for (int64_t j = 0; j < r; ++j) total += std::exp(row[j] - mx);
+        const kernels::ShiftedExpSum<T> sum = kernels::shifted_exp_sum(row, r);
         if constexpr (kLog) {
-          const T lse = mx + std::log(total);
+          const T lse = sum.logsumexp();
           for (int64_t j = 0; j < r; ++j) orow[j] = row[j] - lse;
         } else {
-          const T inv = T(1) / total;
-          for (int64_t j = 0; j < r; ++j) orow[j] = std::exp(row[j] - mx) * inv;
+          const T inv = T(1) / sum.total;
+          for (int64_t j = 0; j < r; ++j) orow[j] = std::exp(row[j] - sum.shift) * inv;
         }
       }
     });

@@ -1,13 +1,17 @@
-// cross_entropy (hard and soft targets) against direct loops, its stability for large logits, and dropout.
+// cross_entropy (hard and soft targets) against direct loops, its stability for large logits, ±inf logits
+// against PyTorch (softmax, log_softmax, both cross-entropies and their gradients), and dropout.
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <limits>
 
 #include "autograd/engine.h"
 #include "autograd/functions.h"
+#include "core/kernels/cross_entropy.h"
 #include "core/ops.h"
 #include "core/rng.h"
 #include "nn/functional.h"
+#include "tests/nn/test_module_python.h"
 
 using namespace mg;
 
@@ -89,6 +93,74 @@ TEST_CASE("cross_entropy: stable for large logits (1000) in f32 and f64", "[nn][
     for (double g : v.grad().data().to_vector()) CHECK(std::isfinite(g));
     const Variable soft = nn::cross_entropy(Variable(z), Variable(one_hot({1, 0}, 3, dt)));
     CHECK(std::abs(soft.item() - expected) < (dt == DType::F32 ? 1e-3 : 1e-12));
+  }
+}
+
+namespace {
+
+// Equal as PyTorch results are compared: both NaN, or the same infinity, or finite and within 1e-12.
+bool same_value(double a, double b) {
+  if (std::isnan(a) || std::isnan(b)) return std::isnan(a) && std::isnan(b);
+  if (std::isinf(a) || std::isinf(b)) return a == b;
+  return std::abs(a - b) <= 1e-12 * (1.0 + std::abs(b));
+}
+
+void check_same_values(const std::string& what, const std::vector<double>& ours, const std::vector<double>& torch) {
+  REQUIRE(ours.size() == torch.size());
+  for (std::size_t i = 0; i < ours.size(); ++i) {
+    CAPTURE(what, i, ours[i], torch[i]);
+    CHECK(same_value(ours[i], torch[i]));
+  }
+}
+
+}  // namespace
+
+TEST_CASE("softmax, log_softmax and cross_entropy agree with PyTorch on ±inf logits, forward and backward",
+          "[nn][loss][softmax][torch]") {
+  // Rows: a +inf logit, a -inf logit, all -inf, +inf and -inf together, finite. Targets hit both an infinite
+  // and a finite entry of the infinite rows; row 1's soft target puts no mass on its -inf logit.
+  const double inf = std::numeric_limits<double>::infinity();
+  const std::vector<double> logits = {inf, 0, 1, -inf, 0, 1, -inf, -inf, -inf, inf, -inf, 0, 0.5, 1, 2};
+  const std::vector<int64_t> targets = {1, 0, 1, 0, 2};
+  const std::vector<double> probs = {0.2, 0.3, 0.5, 0, 0.5, 0.5, 0.2, 0.3, 0.5, 0.2, 0.3, 0.5, 0.2, 0.3, 0.5};
+  const Tensor z = Tensor::from_vector(logits, {5, 3}), p = Tensor::from_vector(probs, {5, 3});
+
+  std::vector<double> ours;
+  auto append = [&](const Tensor& t) { for (double v : t.to_vector()) ours.push_back(v); };
+  append(ops::softmax(z, 1));
+  append(ops::log_softmax(z, 1));
+  Tensor hard_rows = Tensor::empty({5}, DType::F64), soft_rows = Tensor::empty({5}, DType::F64);
+  kernels::cross_entropy_hard_rows<double>(z.data<double>(), targets.data(), 5, 3, hard_rows.data<double>());
+  kernels::cross_entropy_soft_rows<double>(z.data<double>(), p.data<double>(), 5, 3, soft_rows.data<double>());
+  append(hard_rows);
+  append(soft_rows);
+  Variable zh(z.clone(), true), zs(z.clone(), true);
+  nn::cross_entropy(zh, targets).backward();
+  nn::cross_entropy(zs, Variable(p)).backward();
+  append(zh.grad().data());
+  append(zs.grad().data());
+
+  const std::string torch_out = test::run_python(R"(
+import torch, torch.nn.functional as F
+inf = float('inf')
+z = torch.tensor([[inf, 0, 1], [-inf, 0, 1], [-inf, -inf, -inf], [inf, -inf, 0], [0.5, 1, 2]], dtype=torch.float64)
+t = torch.tensor([1, 0, 1, 0, 2])
+p = torch.tensor([[0.2, 0.3, 0.5], [0, 0.5, 0.5]] + [[0.2, 0.3, 0.5]] * 3, dtype=torch.float64)
+out = [F.softmax(z, 1), F.log_softmax(z, 1), F.cross_entropy(z, t, reduction='none'),
+       F.cross_entropy(z, p, reduction='none')]
+for target in (t, p):
+    zz = z.clone().requires_grad_()
+    F.cross_entropy(zz, target).backward()
+    out.append(zz.grad)
+print(' '.join(repr(float(v)) for o in out for v in o.flatten()))
+)");
+  check_same_values("softmax, log_softmax, hard and soft CE rows, their gradients", ours, test::parse_numbers(torch_out));
+
+  // The forward and the backward's softmax agree by construction: hard CE = -log_softmax at the target.
+  const Tensor log_p = ops::log_softmax(z, 1);
+  for (int64_t i = 0; i < 5; ++i) {
+    CAPTURE(i);
+    CHECK(same_value(hard_rows.data<double>()[i], -log_p.at({i, targets[static_cast<std::size_t>(i)]})));
   }
 }
 
