@@ -256,9 +256,9 @@ void write_safetensors(const std::string& path, const std::vector<SafeTensor>& t
     if (t.integer) {
       file.write(t.ints.data(), t.ints.size() * 8);
     } else {
-      const Tensor c = t.values.contiguous();
-      file.write(c.storage()->data() + c.offset() * dtype_size(c.dtype()),
-                 static_cast<uint64_t>(c.numel()) * dtype_size(c.dtype()));
+      const Tensor c = t.values.contiguous();  // kept alive while its bytes are read
+      const std::span<const std::byte> raw = c.bytes();
+      file.write(raw.data(), raw.size());
     }
   }
   file.commit();

@@ -89,8 +89,9 @@ std::string checksum(const std::vector<SafeTensor>& tensors) {
     if (t.integer) {
       mix(t.ints.data(), t.ints.size() * sizeof(int64_t));
     } else {
-      const Tensor c = t.values.contiguous();
-      mix(c.storage()->data() + c.offset() * dtype_size(c.dtype()), c.numel() * dtype_size(c.dtype()));
+      const Tensor c = t.values.contiguous();  // kept alive while its bytes are read
+      const std::span<const std::byte> raw = c.bytes();
+      mix(raw.data(), raw.size());
     }
   }
   char buf[17];
