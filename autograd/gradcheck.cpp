@@ -96,4 +96,38 @@ GradcheckResult gradcheck(const std::string& op, const DiffFn& fn, const std::ve
   return result;
 }
 
+GradcheckResult gradgradcheck(const std::string& op, const DiffFn& fn, const std::vector<Tensor>& inputs,
+                              const std::vector<bool>& differentiable_in, const GradcheckOptions& opt) {
+  std::vector<bool> differentiable = differentiable_in;
+  if (differentiable.empty()) differentiable.assign(inputs.size(), true);
+  Shape out_shape;
+  {
+    NoGradGuard no_grad;
+    std::vector<Variable> vars(inputs.begin(), inputs.end());
+    out_shape = fn(vars).shape();
+  }
+  Generator gen(opt.seed + 1, 0);
+  Tensor gy = Tensor::empty(out_shape, DType::F64);
+  for (int64_t i = 0; i < gy.numel(); ++i) gy.data<double>()[i] = gen.uniform(-1.0, 1.0);
+
+  const DiffFn gradient = [fn, differentiable](const std::vector<Variable>& v) {
+    GradModeGuard on(true);
+    // gradcheck's finite differences pass plain values: make the differentiable ones fresh leaves.
+    std::vector<Variable> args, wrt;
+    for (std::size_t i = 0; i + 1 < v.size(); ++i) {
+      args.push_back(differentiable[i] && !v[i].requires_grad() ? Variable(v[i].data(), true) : v[i]);
+      if (differentiable[i]) wrt.push_back(args.back());
+    }
+    const std::vector<Variable> g = grad({fn(args)}, wrt, {v.back()}, {.create_graph = true, .allow_unused = true});
+    std::vector<Variable> flat;
+    for (std::size_t i = 0; i < g.size(); ++i)
+      flat.push_back(g[i].defined() ? reshape(g[i], {-1}) : Variable(Tensor::zeros({wrt[i].numel()}, DType::F64)));
+    return concat(flat, 0);
+  };
+  std::vector<Tensor> all = inputs;
+  all.push_back(gy);
+  differentiable.push_back(true);
+  return gradcheck(op + " (double backward)", gradient, all, differentiable, opt);
+}
+
 }  // namespace mg

@@ -39,4 +39,10 @@ struct GradcheckResult {
 GradcheckResult gradcheck(const std::string& op, const DiffFn& fn, const std::vector<Tensor>& inputs,
                           const std::vector<bool>& differentiable = {}, const GradcheckOptions& options = {});
 
+// PyTorch's gradgradcheck: gradcheck of the gradient. With gy a fixed random tensor shaped like fn's output,
+// checks G(inputs, gy) = d dot(fn(inputs), gy) / d(differentiable inputs), built with create_graph, so the
+// backward rules are differentiated in turn (with respect to the inputs and to gy).
+GradcheckResult gradgradcheck(const std::string& op, const DiffFn& fn, const std::vector<Tensor>& inputs,
+                              const std::vector<bool>& differentiable = {}, const GradcheckOptions& options = {});
+
 }  // namespace mg

@@ -127,7 +127,13 @@ std::vector<OpCase> core_op_cases() {
   add_case(unary_case("expand", {3, 1}, [](auto& a) { return expand(a, {2, 3, 4}); }, plain));
   add_case(unary_case("slice", {5, 4}, [](auto& a) { return slice(a, 0, 1, 5, 2); }, plain));
   add_case(unary_case("select", {3, 4}, [](auto& a) { return select(a, 1, -1); }, plain));
-  add_case(unary_case("unsqueeze_flatten", {2, 3}, [](auto& a) { return flatten(unsqueeze(a, 1)); }, plain));
+  add_case(unary_case("unsqueeze", {2, 3}, [](auto& a) { return unsqueeze(a, 1) * unsqueeze(a, 1); }, plain));
+  add_case(unary_case("squeeze", {2, 1, 3}, [](auto& a) { return squeeze(a, 1) * squeeze(a, 1); }, plain));
+  add_case(unary_case("flatten", {2, 3, 2}, [](auto& a) { return flatten(a, 1) * flatten(a, 1); }, plain));
+  add_case(unary_case("sum_to_shape", {2, 3, 4}, [](auto& a) { return sum_to_shape(a, {3, 1}); }, plain));
+  add_case(unary_case("slice_backward", {2, 4}, [](auto& a) { return slice_backward(a, {5, 4}, 0, 1, 5, 2); }, plain));
+  add_case(unary_case("index_add", {4, 3}, [](auto& a) { return index_add(a, {3, 3}, 0, {2, 0, 2, 1}); }, plain));
+  add_case(unary_case("scatter_add", {3, 2}, [](auto& a) { return scatter_add(a, {3, 4}, 1, {0, 3, 1, 1, 2, 2}); }, plain));
   add_case({"concat", [](Generator& g) -> Inputs { return {uniform64({2, 3}, g), uniform64({2, 2}, g)}; },
             [](const Vars& v) { return concat({v[0], v[1]}, 1); }});
   add_case(unary_case("pad", {2, 3, 3}, [](auto& a) { return pad(a, {1, 2, 0, 1}, 0.5); }, plain));
@@ -136,6 +142,30 @@ std::vector<OpCase> core_op_cases() {
   add_case(unary_case("contiguous", {3, 4}, [](auto& a) { return contiguous(transpose(a, 0, 1)); }, plain));
   add_case(unary_case("variable_used_twice", {3, 4}, [](auto& a) { return a * exp(a) + sum(a, {0}, true); }, plain));
   return cases;
+}
+
+std::vector<OpDoc> core_op_docs() {
+  const std::string elementwise = "core/ops/elementwise.cpp", views = "core/tensor.cpp", shape = "core/ops/shape_ops.cpp";
+  const std::string reduce = "core/ops/reduce.cpp", softmax = "core/ops/softmax.cpp, core/kernels/logsumexp.h";
+  const std::string f_elementwise = "autograd/functions_elementwise.cpp", f_reduce = "autograd/functions_reduce.cpp",
+                    f_shape = "autograd/functions_shape.cpp";
+  std::vector<OpDoc> docs;
+  for (const char* op : {"add", "sub", "mul", "div", "pow", "pow_scalar", "maximum", "minimum", "where", "neg", "exp", "log", "sqrt",
+                         "abs", "sign", "relu", "sigmoid", "tanh", "clamp", "scale", "add_scalar"})
+    docs.push_back({op, elementwise, f_elementwise});
+  docs.push_back({"relu_backward", elementwise, f_elementwise, "relu's double backward (gradgradcheck of relu)"});
+  for (const char* op : {"sum", "mean", "amax", "amin", "sum_to_shape"}) docs.push_back({op, reduce, f_reduce});
+  for (const char* op : {"log_softmax", "softmax"}) docs.push_back({op, softmax, f_reduce});
+  docs.push_back({"matmul", "core/ops/matmul.cpp, core/gemm.cpp", "autograd/functions_linalg.cpp"});
+  for (const char* op : {"reshape", "permute", "transpose", "unsqueeze", "squeeze", "flatten", "expand", "slice",
+                         "select", "slice_backward", "contiguous"})
+    docs.push_back({op, views, f_shape});
+  for (const char* op : {"concat", "pad", "index_select", "index_add", "gather", "scatter_add"})
+    docs.push_back({op, shape, f_shape});
+  docs.push_back({"to_dtype", views, f_shape,
+                  "tests/autograd/test_engine.cpp (a gradient in f64 comes back cast to the input's f32)"});
+  docs.push_back({"variable_used_twice", "-", "autograd/engine.cpp"});  // not an op: the engine's accumulation
+  return docs;
 }
 
 }  // namespace mg

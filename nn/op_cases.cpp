@@ -49,9 +49,10 @@ OpCase conv_weight_grad_case(std::string name, Shape x, int64_t o, int64_t k, in
           [w, stride, padding](const Vars& v) { return nn::conv2d_weight_grad(v[0], v[1], w, stride, padding); }};
 }
 
-// batch_norm on x (inputs: x, gamma, beta, running_mean, running_var; the running statistics are not
-// differentiated). Train mode updates the running statistics, so each evaluation works on copies.
-OpCase batch_norm_case(std::string name, Shape x, bool training) {
+// batch_norm (or batch_norm_relu) on x (inputs: x, gamma, beta, running_mean, running_var; the running
+// statistics are not differentiated). Train mode updates the running statistics, so each evaluation works on
+// copies.
+OpCase batch_norm_case(std::string name, Shape x, bool training, bool relu = false) {
   const int64_t c = x[1];
   return {std::move(name),
           [x, c](Generator& g) -> Inputs {
@@ -59,11 +60,14 @@ OpCase batch_norm_case(std::string name, Shape x, bool training) {
             return {input, uniform64({c}, g, 0.5, 1.5), uniform64({c}, g, -0.5, 0.5), uniform64({c}, g, -0.5, 0.5),
                     uniform64({c}, g, 0.5, 2.0)};
           },
-          [training](const Vars& v) {
+          [training, relu](const Vars& v) {
             Tensor running_mean = v[3].data().clone(), running_var = v[4].data().clone();
-            return nn::batch_norm(v[0], v[1], v[2], running_mean, running_var, training);
+            return relu ? nn::batch_norm_relu(v[0], v[1], v[2], running_mean, running_var, training)
+                        : nn::batch_norm(v[0], v[1], v[2], running_mean, running_var, training);
           },
-          {true, true, true, false, false}};
+          {true, true, true, false, false},
+          {},
+          !training};  // train mode's backward is first-order only
 }
 
 OpCase pool_case(std::string name, Shape x, int64_t kernel, int64_t stride, bool max) {
@@ -105,6 +109,8 @@ std::vector<OpCase> nn_op_cases() {
   cases.push_back(batch_norm_case("batch_norm_train", {4, 3, 3, 3}, true));
   cases.push_back(batch_norm_case("batch_norm_train_2d", {6, 4}, true));
   cases.push_back(batch_norm_case("batch_norm_eval", {4, 3, 3, 3}, false));
+  cases.push_back(batch_norm_case("batch_norm_relu_train", {4, 3, 3, 3}, true, true));
+  cases.push_back(batch_norm_case("batch_norm_relu_eval", {4, 3, 3, 3}, false, true));
   // pooling: non-overlapping, overlapping windows, windows that leave a border uncovered, global average.
   cases.push_back(pool_case("max_pool2d_k2_s2", {2, 3, 6, 6}, 2, 2, true));
   cases.push_back(pool_case("max_pool2d_k3_s2", {2, 2, 7, 6}, 3, 2, true));
@@ -132,6 +138,29 @@ std::vector<OpCase> nn_op_cases() {
                    [](const Vars& v) { return nn::dropout_with_mask(v[0], v[1].data()); },
                    {true, false}});
   return cases;
+}
+
+std::vector<OpDoc> nn_op_docs() {
+  const std::string conv_kernels = "core/kernels/conv.cpp, core/kernels/conv_avx512/", conv = "nn/functional/conv.cpp";
+  const std::string pool_kernels = "core/kernels/pool.cpp", pool = "nn/functional/pooling.cpp";
+  const std::string bn_kernels = "core/kernels/batch_norm.cpp", bn = "nn/functional/batch_norm.cpp";
+  return {
+      {"conv2d", conv_kernels, conv},
+      {"conv2d_input_grad", conv_kernels, conv},
+      {"conv2d_weight_grad", conv_kernels, conv},
+      {"linear", "core/ops/matmul.cpp, core/gemm.cpp", "nn/functional/linear.cpp"},
+      {"batch_norm", bn_kernels, bn},
+      {"batch_norm_relu", bn_kernels, bn},
+      {"max_pool2d", pool_kernels, pool},
+      {"max_pool2d_backward", pool_kernels, pool, "max_pool2d's double backward (gradgradcheck of max_pool2d)"},
+      {"max_pool2d_gather", pool_kernels, pool, "max_pool2d's double backward (gradgradcheck of max_pool2d)"},
+      {"avg_pool2d", pool_kernels, pool},
+      {"avg_pool2d_backward", pool_kernels, pool, "avg_pool2d's double backward (gradgradcheck of avg_pool2d)"},
+      {"cross_entropy", "core/kernels/cross_entropy.cpp, core/kernels/logsumexp.h", "nn/functional/cross_entropy.cpp"},
+      {"dropout", "core/ops/elementwise.cpp", "nn/functional/dropout.cpp",
+       "dropout_with_mask (the same rule once the mask is drawn); tests/nn/test_functional_loss.cpp for the mask"},
+      {"dropout_with_mask", "core/ops/elementwise.cpp", "nn/functional/dropout.cpp"},
+  };
 }
 
 }  // namespace mg

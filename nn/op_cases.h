@@ -8,5 +8,6 @@
 namespace mg {
 
 std::vector<OpCase> nn_op_cases();
+std::vector<OpDoc> nn_op_docs();
 
 }  // namespace mg

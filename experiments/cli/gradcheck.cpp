@@ -1,12 +1,12 @@
-// `mixgrad gradcheck [--op NAME] [--json]`: float64 gradient checks of every differentiable op, as a
-// table or as JSON; exit status 1 when any op fails.
+// `mixgrad gradcheck [--op NAME] [--json] [--table]`: float64 gradient checks of every differentiable op, as
+// a table or as JSON; exit status 1 when any op fails. --table prints docs/ops.md's op table instead.
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
 #include "autograd/op_cases.h"
 #include "core/error.h"
 #include "experiments/cli/commands.h"
-#include "nn/op_cases.h"
+#include "nn/op_table.h"
 
 namespace mg::cli {
 namespace {
@@ -14,11 +14,15 @@ namespace {
 struct GradcheckArgs {
   std::string op;
   bool json = false;
+  bool table = false;
 };
 
 void run_gradcheck(const GradcheckArgs& args) {
-  std::vector<OpCase> cases = core_op_cases();
-  for (OpCase& c : nn_op_cases()) cases.push_back(std::move(c));
+  if (args.table) {
+    std::printf("%s", op_table_markdown().c_str());
+    return;
+  }
+  std::vector<OpCase> cases = all_op_cases();
   if (!args.op.empty()) {
     std::vector<OpCase> chosen;
     for (OpCase& c : cases)
@@ -61,6 +65,9 @@ void register_gradcheck(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand("gradcheck", "check every op's gradient against float64 central differences");
   cmd->add_option("--op", args->op, "check only this op (or the ops named OP_*)");
   cmd->add_flag("--json", args->json, "print one JSON array of {op, dtype, max_abs_err, max_rel_err, passed}");
+  cmd->add_flag("--table", args->table,
+                "print the markdown table of every op's files, gradcheck cases and double-backward support "
+                "(docs/ops.md), without checking");
   cmd->callback([args] { run_gradcheck(*args); });
 }
 

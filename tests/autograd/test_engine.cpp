@@ -181,3 +181,13 @@ TEST_CASE("gradients returned by a backward rule are shape-checked", "[autograd]
                                    });
   CHECK_THROWS_WITH(sum(bad).backward(), Catch::Contains("broken_op") && Catch::Contains("[3]") && Catch::Contains("[2]"));
 }
+
+TEST_CASE("to_dtype: the gradient comes back in the input's dtype, cast", "[autograd]") {
+  const Variable x(Tensor::from_vector(std::vector<double>{1.0, -2.0, 3.0}, {3}, DType::F32), true);
+  const Tensor c = Tensor::from_vector(std::vector<double>{0.1, 1e-9, -7.25}, {3}, DType::F64);
+  sum(to_dtype(x, DType::F64) * Variable(c)).backward();
+  REQUIRE(x.grad().dtype() == DType::F32);
+  const std::vector<double> g = x.grad().data().to_vector();
+  for (std::size_t i = 0; i < g.size(); ++i) CHECK(g[i] == static_cast<double>(static_cast<float>(c.to_vector()[i])));
+  CHECK(g[0] != 0.0);
+}

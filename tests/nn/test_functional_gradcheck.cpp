@@ -1,5 +1,5 @@
-// Gradients of the nn ops: every nn op case passes gradcheck; the backward rules are themselves
-// differentiable (gradcheck of the gradient, create_graph); and a Hessian-vector product through a small
+// Gradients of the nn ops: every nn op case passes gradcheck (that their backward rules are differentiable in
+// turn is checked for every case by tests/nn/test_op_table.cpp); and a Hessian-vector product through a small
 // eval-mode conv net matches finite differences of its gradient.
 #include <catch2/catch.hpp>
 
@@ -26,77 +26,6 @@ TEST_CASE("nn op cases: every case passes gradcheck with a non-zero gradient", "
     CHECK(r.passed);
     CHECK(r.max_rel_err <= 1e-6);
     CHECK(r.checked > 0);
-  }
-}
-
-namespace {
-
-// A DiffFn of (inputs..., gy) returning the gradient of dot(op(inputs), gy) with respect to the first
-// n_wrt inputs, flattened and concatenated, computed with create_graph so that gradcheck differentiates
-// the backward rules themselves. Inputs given without requires_grad (gradcheck's finite differences)
-// become fresh leaves.
-DiffFn gradient_of(std::function<Variable(const Vars&)> op, std::size_t n_wrt) {
-  return [op, n_wrt](const Vars& v) {
-    GradModeGuard on(true);
-    Vars leaves;
-    for (std::size_t i = 0; i + 1 < v.size(); ++i)
-      leaves.push_back(v[i].requires_grad() ? v[i] : Variable(v[i].data(), true));
-    const Variable y = op(leaves);
-    const Vars wrt(leaves.begin(), leaves.begin() + static_cast<std::ptrdiff_t>(n_wrt));
-    const Vars g = grad({y}, wrt, {v.back()}, {.create_graph = true, .allow_unused = true});
-    Vars parts;
-    for (std::size_t i = 0; i < g.size(); ++i)
-      parts.push_back(g[i].defined() ? reshape(g[i], {-1}) : Variable(Tensor::zeros({wrt[i].numel()}, DType::F64)));
-    return concat(parts, 0);
-  };
-}
-
-Tensor u(const Shape& s, Generator& g) { return uniform64(s, g); }
-
-}  // namespace
-
-TEST_CASE("nn ops: backward rules are differentiable (gradcheck of the gradient)", "[nn][gradcheck][double_backward]") {
-  struct Case {
-    std::string name;
-    std::function<std::vector<Tensor>(Generator&)> inputs;  // op inputs, then gy
-    std::function<Variable(const Vars&)> op;
-    std::size_t n_wrt;
-    std::vector<bool> differentiable;
-  };
-  const std::vector<Case> cases = {
-      {"conv2d_s1_p1", [](Generator& g) { return std::vector<Tensor>{u({2, 2, 4, 4}, g), u({3, 2, 3, 3}, g), u({3}, g), u({2, 3, 4, 4}, g)}; },
-       [](const Vars& v) { return nn::conv2d(v[0], v[1], v[2], 1, 1); }, 3, {}},
-      {"conv2d_s2_p1", [](Generator& g) { return std::vector<Tensor>{u({2, 2, 5, 5}, g), u({3, 2, 3, 3}, g), u({3}, g), u({2, 3, 3, 3}, g)}; },
-       [](const Vars& v) { return nn::conv2d(v[0], v[1], v[2], 2, 1); }, 3, {}},
-      {"conv2d_1x1_s2", [](Generator& g) { return std::vector<Tensor>{u({2, 2, 4, 4}, g), u({3, 2, 1, 1}, g), u({2, 3, 2, 2}, g)}; },
-       [](const Vars& v) { return nn::conv2d(v[0], v[1], Variable(), 2, 0); }, 2, {}},
-      {"linear", [](Generator& g) { return std::vector<Tensor>{u({3, 4}, g), u({2, 4}, g), u({2}, g), u({3, 2}, g)}; },
-       [](const Vars& v) { return nn::linear(v[0], v[1], v[2]); }, 3, {}},
-      {"max_pool2d", [](Generator& g) { return std::vector<Tensor>{distinct64({2, 2, 5, 5}, g), u({2, 2, 2, 2}, g)}; },
-       [](const Vars& v) { return nn::max_pool2d(v[0], 3, 2); }, 1, {false, true}},
-      {"avg_pool2d", [](Generator& g) { return std::vector<Tensor>{u({2, 2, 5, 5}, g), u({2, 2, 2, 2}, g)}; },
-       [](const Vars& v) { return nn::avg_pool2d(v[0], 3, 2); }, 1, {false, true}},
-      {"relu", [](Generator& g) { return std::vector<Tensor>{away_from_zero64({3, 4}, g), u({3, 4}, g)}; },
-       [](const Vars& v) { return relu(v[0]); }, 1, {false, true}},
-      {"batch_norm_eval",
-       [](Generator& g) { return std::vector<Tensor>{u({3, 2, 2, 2}, g), uniform64({2}, g, 0.5, 1.5), u({2}, g), u({3, 2, 2, 2}, g)}; },
-       [](const Vars& v) {
-         Tensor rm = Tensor::from_vector(std::vector<double>{0.3, -0.2}, {2});
-         Tensor rv = Tensor::from_vector(std::vector<double>{0.7, 1.6}, {2});
-         return nn::batch_norm(v[0], v[1], v[2], rm, rv, false);
-       },
-       3, {}},
-      {"cross_entropy_hard", [](Generator& g) { return std::vector<Tensor>{u({3, 4}, g), uniform64({}, g, 0.5, 1.5)}; },
-       [](const Vars& v) { return nn::cross_entropy(v[0], std::vector<int64_t>{2, 0, 3}); }, 1, {}},
-      {"cross_entropy_soft",
-       [](Generator& g) { return std::vector<Tensor>{u({3, 4}, g), ops::softmax(u({3, 4}, g), 1), uniform64({}, g, 0.5, 1.5)}; },
-       [](const Vars& v) { return nn::cross_entropy(v[0], v[1]); }, 2, {}},
-  };
-  for (const Case& c : cases) {
-    Generator gen(99, stream_id(std::hash<std::string>{}(c.name)));
-    const GradcheckResult r = gradcheck(c.name + "_double_backward", gradient_of(c.op, c.n_wrt), c.inputs(gen), c.differentiable);
-    CAPTURE(c.name, r.message, r.max_rel_err);
-    CHECK(r.passed);
   }
 }
 
