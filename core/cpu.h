@@ -10,7 +10,7 @@ namespace mg::cpu {
 enum class Isa {
   avx2,         // AVX2: the batch-norm channel sums
   avx512,       // AVX-512 F, DQ, BW and VL, and FMA: the convolution and 2x2 max-pool kernels
-  avx512_bf16,  // AVX512_BF16 (vdpbf16ps) on top of avx512: detected; no kernel uses it yet
+  avx512_bf16,  // AVX512_BF16 (vdpbf16ps) on top of avx512: the bf16 product (core/kernels/bf16/)
 };
 
 // The name used in messages ("avx2", "avx512", "avx512_bf16").

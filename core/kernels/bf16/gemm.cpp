@@ -1,0 +1,84 @@
+#include "core/kernels/bf16/gemm.h"
+
+#include "core/bf16.h"
+#include "core/cpu.h"
+#include "core/error.h"
+#include "core/parallel.h"
+
+namespace mg::kernels::bf16 {
+namespace {
+
+constexpr int64_t kRowTile = 4;  // rows per task: the AVX-512 tile height, so tasks never split a tile
+
+uint32_t pair_word(float even, float odd) {
+  return static_cast<uint32_t>(mg::bf16::from_float(even)) | static_cast<uint32_t>(mg::bf16::from_float(odd)) << 16;
+}
+
+void gemm_scalar_rows(const uint32_t* a, const uint32_t* b, float* c, int64_t row0, int64_t row1, int64_t n,
+                      int64_t pairs, int64_t ldc) {
+  for (int64_t i = row0; i < row1; ++i) {
+    for (int64_t col = 0; col < n; ++col) {
+      float acc = 0.0f;
+      for (int64_t j = 0; j < pairs; ++j) {
+        const uint32_t aw = a[i * pairs + j], bw = b[j * n + col];
+        acc = mg::bf16::dot_pair(acc, static_cast<uint16_t>(aw), static_cast<uint16_t>(aw >> 16),
+                                 static_cast<uint16_t>(bw), static_cast<uint16_t>(bw >> 16));
+      }
+      c[i * ldc + col] = acc;
+    }
+  }
+}
+
+}  // namespace
+
+std::vector<uint32_t> pack_rows(const float* a, int64_t rows, int64_t k, int64_t lda) {
+  const int64_t pairs = (k + 1) / 2;
+  std::vector<uint32_t> out(static_cast<std::size_t>(rows * pairs));
+  for (int64_t i = 0; i < rows; ++i)
+    for (int64_t j = 0; j < pairs; ++j)
+      out[i * pairs + j] = pair_word(a[i * lda + 2 * j], 2 * j + 1 < k ? a[i * lda + 2 * j + 1] : 0.0f);
+  return out;
+}
+
+std::vector<uint32_t> pack_pair_rows(const float* b, int64_t k, int64_t cols, int64_t ldb) {
+  const int64_t pairs = (k + 1) / 2;
+  std::vector<uint32_t> out(static_cast<std::size_t>(pairs * cols));
+  for (int64_t j = 0; j < pairs; ++j)
+    for (int64_t col = 0; col < cols; ++col)
+      out[j * cols + col] = pair_word(b[2 * j * ldb + col], 2 * j + 1 < k ? b[(2 * j + 1) * ldb + col] : 0.0f);
+  return out;
+}
+
+const char* name(Path path) {
+  switch (path) {
+    case Path::native: return "native";
+    case Path::emulated: return "emulated";
+    case Path::scalar: return "scalar";
+  }
+  return "?";
+}
+
+Path best_path() {
+  if (cpu::kernels_enabled(cpu::Isa::avx512_bf16) && cpu::kernels_enabled(cpu::Isa::avx512)) return Path::native;
+  if (cpu::kernels_enabled(cpu::Isa::avx512)) return Path::emulated;
+  return Path::scalar;
+}
+
+void gemm(const uint32_t* a, const uint32_t* b, float* c, int64_t m, int64_t n, int64_t pairs, int64_t ldc) {
+  gemm(best_path(), a, b, c, m, n, pairs, ldc);
+}
+
+void gemm(Path path, const uint32_t* a, const uint32_t* b, float* c, int64_t m, int64_t n, int64_t pairs, int64_t ldc) {
+  MG_CHECK(path != Path::native || cpu::has(cpu::Isa::avx512_bf16), "bf16 gemm: the native path needs AVX512_BF16");
+  MG_CHECK(path == Path::scalar || cpu::has(cpu::Isa::avx512), "bf16 gemm: the ", name(path), " path needs AVX-512");
+  const int64_t tiles = (m + kRowTile - 1) / kRowTile;
+  parallel_for(0, tiles, 1, [&](int64_t t0, int64_t t1) {
+    const int64_t row0 = t0 * kRowTile, row1 = std::min(m, t1 * kRowTile);
+    if (path == Path::scalar)
+      gemm_scalar_rows(a, b, c, row0, row1, n, pairs, ldc);
+    else
+      gemm_avx512_rows(path == Path::native, a, b, c, row0, row1, n, pairs, ldc);
+  });
+}
+
+}  // namespace mg::kernels::bf16

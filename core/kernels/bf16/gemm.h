@@ -1,0 +1,38 @@
+// bf16 matrix product with float32 accumulation, as autocast runs convolutions and linear layers: C = A B
+// where A and B hold bf16 values and every sum is accumulated in float32.
+//
+// Operands are packed in pairs along k, the layout vdpbf16ps reads: a 32-bit word holds elements 2j (low half)
+// and 2j + 1 (high half); an odd k gets a zero high half in its last word. Each C element is
+//   acc = +0;  for j in 0 .. pairs-1:  acc = bf16::dot_pair(acc, a[2j], a[2j+1], b[2j], b[2j+1])
+// on every path, so the three give the same bits:
+//   native    vdpbf16ps (CPUs with AVX512_BF16)
+//   emulated  AVX-512F: the pair split with shifts, two FMAs in the instruction's order, MXCSR set to
+//             denormals-are-zero and flush-to-zero (MIXGRAD_NO_BF16=1 forces it on any AVX-512 CPU)
+//   scalar    std::fma with the flushes written out (CPUs without AVX-512)
+// Threads: rows are split in fixed tiles; each element is computed by one thread in the order above, so the
+// result does not depend on the thread count.
+#pragma once
+#include <cstdint>
+#include <vector>
+
+namespace mg::kernels::bf16 {
+
+// a (rows × k, row-major, leading dimension lda) packed by rows: word [i * pairs + j] = (a[i][2j], a[i][2j+1]).
+std::vector<uint32_t> pack_rows(const float* a, int64_t rows, int64_t k, int64_t lda);
+// b (k × cols, row-major, leading dimension ldb) packed by pairs of rows: word [j * cols + c] = (b[2j][c], b[2j+1][c]).
+std::vector<uint32_t> pack_pair_rows(const float* b, int64_t k, int64_t cols, int64_t ldb);
+
+enum class Path { native, emulated, scalar };
+const char* name(Path path);
+Path best_path();  // native where AVX512_BF16 kernels are enabled, else emulated where AVX-512's are, else scalar
+
+// c (m × n, row-major, leading dimension ldc) = a · b, from pack_rows(a: m × k) and pack_pair_rows(b: k × n),
+// pairs = (k + 1) / 2, on best_path() or on a given path (which the CPU must support).
+void gemm(const uint32_t* a, const uint32_t* b, float* c, int64_t m, int64_t n, int64_t pairs, int64_t ldc);
+void gemm(Path path, const uint32_t* a, const uint32_t* b, float* c, int64_t m, int64_t n, int64_t pairs, int64_t ldc);
+
+// The AVX-512 paths (gemm_avx512.cpp); rows [row0, row1) of c.
+void gemm_avx512_rows(bool native, const uint32_t* a, const uint32_t* b, float* c, int64_t row0, int64_t row1,
+                      int64_t n, int64_t pairs, int64_t ldc);
+
+}  // namespace mg::kernels::bf16
