@@ -1,0 +1,124 @@
+// The bf16 reference convolutions (core/kernels/bf16/conv.h): near the float64 convolution of the
+// bf16-rounded operands (within float32 accumulation error), and the same bits with vdpbf16ps and with its
+// emulation (MIXGRAD_NO_BF16's path), and on 1 and 2 threads, for the forward and both gradients.
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <cstring>
+#include <functional>
+
+#include "core/bf16.h"
+#include "core/cpu.h"
+#include "core/kernels/bf16/conv.h"
+#include "core/kernels/bf16/gemm.h"
+#include "core/parallel.h"
+#include "core/rng.h"
+#include "tests/test_util.h"
+
+using namespace mg;
+using kernels::Conv2dShape;
+
+namespace {
+
+struct Operands {
+  std::vector<float> x, w, bias, gy;
+};
+
+Operands random_operands(const Conv2dShape& s, uint64_t seed) {
+  Generator gen(seed, 0);
+  auto fill = [&](int64_t count) {
+    std::vector<float> v(static_cast<std::size_t>(count));
+    for (float& e : v) e = static_cast<float>(gen.uniform(-2.0, 2.0));
+    return v;
+  };
+  return {fill(s.batch * s.in_sample()), fill(s.out_channels * s.col_rows()), fill(s.out_channels),
+          fill(s.batch * s.out_sample())};
+}
+
+std::vector<double> rounded(const std::vector<float>& v, bool absolute) {
+  std::vector<double> out(v.size());
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    const double r = mg::bf16::round(v[i]);
+    out[i] = absolute ? std::abs(r) : r;
+  }
+  return out;
+}
+
+// The three bf16 results, side by side: forward (with bias), input gradient, weight gradient.
+std::vector<float> all_results(const Conv2dShape& s, const Operands& in) {
+  std::vector<float> y(static_cast<std::size_t>(s.batch * s.out_sample())), gx(static_cast<std::size_t>(s.batch * s.in_sample())),
+      gw(static_cast<std::size_t>(s.out_channels * s.col_rows()));
+  kernels::bf16::conv2d_forward(in.x.data(), in.w.data(), in.bias.data(), y.data(), s);
+  kernels::bf16::conv2d_input_grad(in.gy.data(), in.w.data(), gx.data(), s);
+  kernels::bf16::conv2d_weight_grad(in.x.data(), in.gy.data(), gw.data(), s);
+  y.insert(y.end(), gx.begin(), gx.end());
+  y.insert(y.end(), gw.begin(), gw.end());
+  return y;
+}
+
+// The same three in float64 from the bf16-rounded operands (absolute: of their magnitudes, an error scale).
+std::vector<double> f64_results(const Conv2dShape& s, const Operands& in, bool absolute) {
+  const std::vector<double> x = rounded(in.x, absolute), w = rounded(in.w, absolute), gy = rounded(in.gy, absolute);
+  std::vector<double> b = rounded(in.bias, absolute);
+  std::vector<double> y(static_cast<std::size_t>(s.batch * s.out_sample())), gx(static_cast<std::size_t>(s.batch * s.in_sample())),
+      gw(static_cast<std::size_t>(s.out_channels * s.col_rows()));
+  kernels::conv2d_forward<double>(x.data(), w.data(), b.data(), y.data(), s);
+  kernels::conv2d_input_grad<double>(gy.data(), w.data(), gx.data(), s);
+  kernels::conv2d_weight_grad<double>(x.data(), gy.data(), gw.data(), s);
+  y.insert(y.end(), gx.begin(), gx.end());
+  y.insert(y.end(), gw.begin(), gw.end());
+  return y;
+}
+
+bool bitwise_equal(const std::vector<float>& a, const std::vector<float>& b) {
+  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
+}
+
+const std::vector<Conv2dShape> kShapes = {
+    kernels::make_conv2d_shape(2, 3, 7, 6, 5, 3, 3, 1, 1),   // 3x3, padding: the common layer, odd sizes
+    kernels::make_conv2d_shape(2, 4, 9, 9, 6, 3, 3, 2, 1),   // stride 2
+    kernels::make_conv2d_shape(3, 5, 4, 4, 7, 1, 1, 2, 0),   // 1x1 stride 2 (the PreAct shortcut), odd depth
+    kernels::make_conv2d_shape(1, 16, 8, 8, 32, 3, 3, 1, 1),  // deeper: 144-long reductions
+};
+
+}  // namespace
+
+TEST_CASE("bf16 conv: forward and both gradients near float64 on the rounded operands", "[core][bf16][conv]") {
+  for (const Conv2dShape& s : kShapes) {
+    CAPTURE(s.in_channels, s.out_channels, s.kernel_h, s.stride);
+    const Operands in = random_operands(s, 41);
+    const std::vector<float> got = all_results(s, in);
+    const std::vector<double> exact = f64_results(s, in, false), scale = f64_results(s, in, true);
+    REQUIRE(got.size() == exact.size());
+    double worst = 0;
+    for (std::size_t i = 0; i < got.size(); ++i) worst = std::max(worst, std::abs(got[i] - exact[i]) / (scale[i] + 1e-30));
+    CHECK(worst < 2e-6);  // float32 accumulation of exact products: a few units of 2^-24 relative to the scale
+    CHECK(worst > 0);     // and not float64 in disguise
+  }
+}
+
+TEST_CASE("bf16 conv: vdpbf16ps and its emulation give the same bits", "[core][bf16][conv]") {
+  if (!cpu::has(cpu::Isa::avx512_bf16)) return test::skip("this CPU has no AVX512_BF16: nothing to compare");
+  for (const Conv2dShape& s : kShapes) {
+    CAPTURE(s.in_channels, s.out_channels, s.kernel_h, s.stride);
+    const Operands in = random_operands(s, 42);
+    const std::vector<float> native = all_results(s, in);
+    const bool previous = cpu::set_kernels_enabled(cpu::Isa::avx512_bf16, false);
+    REQUIRE(kernels::bf16::best_path() == kernels::bf16::Path::emulated);
+    const std::vector<float> emulated = all_results(s, in);
+    cpu::set_kernels_enabled(cpu::Isa::avx512_bf16, previous);
+    CHECK(bitwise_equal(native, emulated));
+  }
+}
+
+TEST_CASE("bf16 conv: same bits on 1 and 2 threads", "[core][bf16][conv][threads]") {
+  const Conv2dShape& s = kShapes.back();
+  const Operands in = random_operands(s, 43);
+  const int saved = num_threads();
+  set_num_threads(1);
+  const std::vector<float> one = all_results(s, in);
+  set_num_threads(2);
+  const std::vector<float> two = all_results(s, in);
+  set_num_threads(saved);
+  CHECK(bitwise_equal(one, two));
+}
