@@ -3,10 +3,12 @@
 //   conv2d            backward: gx = conv2d_input_grad(g, w),  gw = conv2d_weight_grad(x, g),  gb = sum(g)
 //   conv2d_input_grad (A_w^T gy)  backward: ggy = conv2d(G, w),        gw = conv2d_weight_grad(G, gy)
 //   conv2d_weight_grad            backward: gx = conv2d_input_grad(gy, G), ggy = conv2d(x, G)
-// so gradients of any order are conv2d-shaped ops again.
+// so gradients of any order are conv2d-shaped ops again. Under bf16 autocast (nn/autocast.h), float32 conv2d
+// runs as conv2d_bf16 (bf16_ops.cpp) instead.
 #include "autograd/functions.h"
 #include "core/kernels/conv.h"
 #include "nn/functional.h"
+#include "nn/functional/bf16_ops.h"
 
 namespace mg::nn {
 namespace {
@@ -49,6 +51,7 @@ Variable conv2d(const Variable& x, const Variable& weight, const Variable& bias,
              describe(weight.data()), " (expected [", s.out_channels, "])");
     check_dtypes("conv2d", x.data(), bias.data());
   }
+  if (detail::runs_in_bf16(x.data())) return detail::conv2d_bf16(x, weight, bias, s);
   const Tensor xc = x.data().contiguous(), wc = weight.data().contiguous();
   const Tensor bc = bias.defined() ? bias.data().contiguous() : Tensor();
   Tensor y = Tensor::empty({s.batch, s.out_channels, s.out_h, s.out_w}, x.dtype());

@@ -1,9 +1,11 @@
 // linear: y = x W^T + b through the one GEMM entry point; the backward rule is written with matmul, so it
-// is differentiable again (create_graph).
+// is differentiable again (create_graph). Under bf16 autocast (nn/autocast.h), float32 linear runs as
+// linear_bf16 (bf16_ops.cpp) instead.
 #include "autograd/functions.h"
 #include "core/gemm.h"
 #include "core/parallel.h"
 #include "nn/functional.h"
+#include "nn/functional/bf16_ops.h"
 
 namespace mg::nn {
 
@@ -19,6 +21,7 @@ Variable linear(const Variable& x, const Variable& weight, const Variable& bias)
              describe(weight.data()), " (expected [", out, "])");
     MG_CHECK(bias.dtype() == x.dtype(), "linear: dtype mismatch, ", describe(x.data()), " vs ", describe(bias.data()));
   }
+  if (detail::runs_in_bf16(x.data())) return detail::linear_bf16(x, weight, bias);
   const Tensor xc = x.data().contiguous(), wc = weight.data().contiguous();
   const Tensor bc = bias.defined() ? bias.data().contiguous() : Tensor();
   Tensor y = Tensor::empty({n, out}, x.dtype());

@@ -81,4 +81,22 @@ void gemm(Path path, const uint32_t* a, const uint32_t* b, float* c, int64_t m, 
   });
 }
 
+void matmul(const float* a, bool trans_a, const float* b, bool trans_b, float* c, int64_t m, int64_t n, int64_t k) {
+  auto transposed = [](const float* x, int64_t rows, int64_t cols) {
+    std::vector<float> t(static_cast<std::size_t>(rows * cols));
+    for (int64_t i = 0; i < rows; ++i)
+      for (int64_t j = 0; j < cols; ++j) t[j * rows + i] = x[i * cols + j];
+    return t;
+  };
+  const std::vector<uint32_t> pa = trans_a ? pack_rows(transposed(a, k, m).data(), m, k, k) : pack_rows(a, m, k, k);
+  const std::vector<uint32_t> pb = trans_b ? pack_pair_rows(transposed(b, n, k).data(), k, n, n) : pack_pair_rows(b, k, n, n);
+  gemm(pa.data(), pb.data(), c, m, n, (k + 1) / 2, n);
+}
+
+void round_in_place(float* x, int64_t count) {
+  parallel_for(0, count, 16384, [&](int64_t i0, int64_t i1) {
+    for (int64_t i = i0; i < i1; ++i) x[i] = mg::bf16::round(x[i]);
+  });
+}
+
 }  // namespace mg::kernels::bf16

@@ -31,6 +31,13 @@ Path best_path();  // native where AVX512_BF16 kernels are enabled, else emulate
 void gemm(const uint32_t* a, const uint32_t* b, float* c, int64_t m, int64_t n, int64_t pairs, int64_t ldc);
 void gemm(Path path, const uint32_t* a, const uint32_t* b, float* c, int64_t m, int64_t n, int64_t pairs, int64_t ldc);
 
+// c (m × n, row-major) = op(a) · op(b) for float operands rounded to bf16 as they are packed: op(a) is a (m × k)
+// or, with trans_a, the transpose of a (k × m); op(b) is b (k × n) or, with trans_b, the transpose of b (n × k).
+void matmul(const float* a, bool trans_a, const float* b, bool trans_b, float* c, int64_t m, int64_t n, int64_t k);
+
+// Rounds every value to bf16 in place (core/bf16.h's rounding).
+void round_in_place(float* x, int64_t count);
+
 // The AVX-512 paths (gemm_avx512.cpp); rows [row0, row1) of c.
 void gemm_avx512_rows(bool native, const uint32_t* a, const uint32_t* b, float* c, int64_t row0, int64_t row1,
                       int64_t n, int64_t pairs, int64_t ldc);
