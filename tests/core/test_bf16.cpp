@@ -151,3 +151,27 @@ TEST_CASE("bf16 gemm: same bits on 1 and 2 threads, near the float64 product of 
       CHECK(std::abs(one[i * n + j] - exact) <= 1e-5 * scale + 1e-30);
     }
 }
+
+TEST_CASE("bf16 gemm: a reduction split into accumulating calls gives the bits of one call", "[core][bf16]") {
+  const int64_t m = 6, n = 35, k = 40;  // 20 pairs, split 7 + 13
+  const std::vector<float> a = spread_values(m * k, 51), b = spread_values(k * n, 52);
+  const auto pa = kernels::bf16::pack_rows(a.data(), m, k, k);
+  const auto pb = kernels::bf16::pack_pair_rows(b.data(), k, n, n);
+  // A's first 7 pairs of every row, then its last 13, as separate packed operands.
+  std::vector<uint32_t> a_first, a_rest;
+  for (int64_t i = 0; i < m; ++i) {
+    a_first.insert(a_first.end(), pa.begin() + i * 20, pa.begin() + i * 20 + 7);
+    a_rest.insert(a_rest.end(), pa.begin() + i * 20 + 7, pa.begin() + i * 20 + 20);
+  }
+  std::vector<kernels::bf16::Path> paths = {kernels::bf16::Path::scalar};
+  if (cpu::has(cpu::Isa::avx512)) paths.push_back(kernels::bf16::Path::emulated);
+  if (cpu::has(cpu::Isa::avx512_bf16)) paths.push_back(kernels::bf16::Path::native);
+  for (const kernels::bf16::Path path : paths) {
+    CAPTURE(kernels::bf16::name(path));
+    std::vector<float> whole(static_cast<std::size_t>(m * n)), split(static_cast<std::size_t>(m * n));
+    kernels::bf16::gemm(path, pa.data(), pb.data(), whole.data(), m, n, 20, n);
+    kernels::bf16::gemm(path, a_first.data(), pb.data(), split.data(), m, n, 7, n);
+    kernels::bf16::gemm(path, a_rest.data(), pb.data() + 7 * n, split.data(), m, n, 13, n, /*accumulate=*/true);
+    CHECK(bitwise_equal(whole, split));
+  }
+}

@@ -48,15 +48,13 @@ void conv2d_input_grad(const float* gy, const float* w, float* gx, const Conv2dS
 
 void conv2d_weight_grad(const float* x, const float* gy, float* gw, const Conv2dShape& s) {
   const int64_t depth = s.col_rows(), pixels = s.out_plane(), o = s.out_channels;
-  std::vector<float> col(static_cast<std::size_t>(depth * pixels)), partial(static_cast<std::size_t>(o * depth));
-  std::fill(gw, gw + o * depth, 0.0f);
+  std::vector<float> col(static_cast<std::size_t>(depth * pixels));
   for (int64_t n = 0; n < s.batch; ++n) {
     im2col(x + n * s.in_sample(), s, col.data(), pixels);
     const std::vector<float> col_t = transposed(col.data(), depth, pixels);  // (pixels, depth)
     const std::vector<uint32_t> grads = pack_rows(gy + n * s.out_sample(), o, pixels, pixels);
     const std::vector<uint32_t> cols = pack_pair_rows(col_t.data(), pixels, depth, depth);
-    gemm(grads.data(), cols.data(), partial.data(), o, depth, (pixels + 1) / 2, depth);
-    for (int64_t i = 0; i < o * depth; ++i) gw[i] += partial[i];
+    gemm(grads.data(), cols.data(), gw, o, depth, (pixels + 1) / 2, depth, /*accumulate=*/n > 0);
   }
 }
 

@@ -15,10 +15,10 @@ uint32_t pair_word(float even, float odd) {
 }
 
 void gemm_scalar_rows(const uint32_t* a, const uint32_t* b, float* c, int64_t row0, int64_t row1, int64_t n,
-                      int64_t pairs, int64_t ldc) {
+                      int64_t pairs, int64_t ldc, bool accumulate) {
   for (int64_t i = row0; i < row1; ++i) {
     for (int64_t col = 0; col < n; ++col) {
-      float acc = 0.0f;
+      float acc = accumulate ? c[i * ldc + col] : 0.0f;
       for (int64_t j = 0; j < pairs; ++j) {
         const uint32_t aw = a[i * pairs + j], bw = b[j * n + col];
         acc = mg::bf16::dot_pair(acc, static_cast<uint16_t>(aw), static_cast<uint16_t>(aw >> 16),
@@ -64,20 +64,22 @@ Path best_path() {
   return Path::scalar;
 }
 
-void gemm(const uint32_t* a, const uint32_t* b, float* c, int64_t m, int64_t n, int64_t pairs, int64_t ldc) {
-  gemm(best_path(), a, b, c, m, n, pairs, ldc);
+void gemm(const uint32_t* a, const uint32_t* b, float* c, int64_t m, int64_t n, int64_t pairs, int64_t ldc,
+          bool accumulate) {
+  gemm(best_path(), a, b, c, m, n, pairs, ldc, accumulate);
 }
 
-void gemm(Path path, const uint32_t* a, const uint32_t* b, float* c, int64_t m, int64_t n, int64_t pairs, int64_t ldc) {
+void gemm(Path path, const uint32_t* a, const uint32_t* b, float* c, int64_t m, int64_t n, int64_t pairs, int64_t ldc,
+          bool accumulate) {
   MG_CHECK(path != Path::native || cpu::has(cpu::Isa::avx512_bf16), "bf16 gemm: the native path needs AVX512_BF16");
   MG_CHECK(path == Path::scalar || cpu::has(cpu::Isa::avx512), "bf16 gemm: the ", name(path), " path needs AVX-512");
   const int64_t tiles = (m + kRowTile - 1) / kRowTile;
   parallel_for(0, tiles, 1, [&](int64_t t0, int64_t t1) {
     const int64_t row0 = t0 * kRowTile, row1 = std::min(m, t1 * kRowTile);
     if (path == Path::scalar)
-      gemm_scalar_rows(a, b, c, row0, row1, n, pairs, ldc);
+      gemm_scalar_rows(a, b, c, row0, row1, n, pairs, ldc, accumulate);
     else
-      gemm_avx512_rows(path == Path::native, a, b, c, row0, row1, n, pairs, ldc);
+      gemm_avx512_rows(path == Path::native, a, b, c, row0, row1, n, pairs, ldc, accumulate);
   });
 }
 

@@ -27,9 +27,13 @@ const char* name(Path path);
 Path best_path();  // native where AVX512_BF16 kernels are enabled, else emulated where AVX-512's are, else scalar
 
 // c (m × n, row-major, leading dimension ldc) = a · b, from pack_rows(a: m × k) and pack_pair_rows(b: k × n),
-// pairs = (k + 1) / 2, on best_path() or on a given path (which the CPU must support).
-void gemm(const uint32_t* a, const uint32_t* b, float* c, int64_t m, int64_t n, int64_t pairs, int64_t ldc);
-void gemm(Path path, const uint32_t* a, const uint32_t* b, float* c, int64_t m, int64_t n, int64_t pairs, int64_t ldc);
+// pairs = (k + 1) / 2, on best_path() or on a given path (which the CPU must support). With accumulate, each
+// running sum starts from c's value instead of +0: the sum goes on, so a reduction split into consecutive
+// calls gives the bits of one call (faster kernels may block k freely and still match).
+void gemm(const uint32_t* a, const uint32_t* b, float* c, int64_t m, int64_t n, int64_t pairs, int64_t ldc,
+          bool accumulate = false);
+void gemm(Path path, const uint32_t* a, const uint32_t* b, float* c, int64_t m, int64_t n, int64_t pairs, int64_t ldc,
+          bool accumulate = false);
 
 // c (m × n, row-major) = op(a) · op(b) for float operands rounded to bf16 as they are packed: op(a) is a (m × k)
 // or, with trans_a, the transpose of a (k × m); op(b) is b (k × n) or, with trans_b, the transpose of b (n × k).
@@ -40,6 +44,6 @@ void round_in_place(float* x, int64_t count);
 
 // The AVX-512 paths (gemm_avx512.cpp); rows [row0, row1) of c.
 void gemm_avx512_rows(bool native, const uint32_t* a, const uint32_t* b, float* c, int64_t row0, int64_t row1,
-                      int64_t n, int64_t pairs, int64_t ldc);
+                      int64_t n, int64_t pairs, int64_t ldc, bool accumulate);
 
 }  // namespace mg::kernels::bf16

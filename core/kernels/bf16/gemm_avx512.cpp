@@ -41,12 +41,16 @@ inline __m512 dot_pairs(__m512 acc, __m512i a, __m512i b) {
 
 // Rows [row, row + R) × columns [col, col + 32) (lanes past n masked off).
 template <int R, bool kNative>
-void tile(const uint32_t* a, const uint32_t* b, float* c, int64_t row, int64_t col, int64_t n, int64_t pairs, int64_t ldc) {
+void tile(const uint32_t* a, const uint32_t* b, float* c, int64_t row, int64_t col, int64_t n, int64_t pairs, int64_t ldc,
+          bool accumulate) {
   const int64_t left = n - col;
   const __mmask16 m0 = left >= 16 ? 0xffff : static_cast<__mmask16>((1u << left) - 1);
   const __mmask16 m1 = left >= 32 ? 0xffff : left <= 16 ? 0 : static_cast<__mmask16>((1u << (left - 16)) - 1);
   __m512 acc[R][2];
-  for (int r = 0; r < R; ++r) acc[r][0] = acc[r][1] = _mm512_setzero_ps();
+  for (int r = 0; r < R; ++r) {
+    acc[r][0] = accumulate ? _mm512_maskz_loadu_ps(m0, c + (row + r) * ldc + col) : _mm512_setzero_ps();
+    acc[r][1] = accumulate ? _mm512_maskz_loadu_ps(m1, c + (row + r) * ldc + col + 16) : _mm512_setzero_ps();
+  }
   for (int64_t j = 0; j < pairs; ++j) {
     const __m512i b0 = _mm512_maskz_loadu_epi32(m0, b + j * n + col);
     const __m512i b1 = _mm512_maskz_loadu_epi32(m1, b + j * n + col + 16);
@@ -63,15 +67,16 @@ void tile(const uint32_t* a, const uint32_t* b, float* c, int64_t row, int64_t c
 }
 
 template <bool kNative>
-void rows(const uint32_t* a, const uint32_t* b, float* c, int64_t row0, int64_t row1, int64_t n, int64_t pairs, int64_t ldc) {
+void rows(const uint32_t* a, const uint32_t* b, float* c, int64_t row0, int64_t row1, int64_t n, int64_t pairs, int64_t ldc,
+          bool accumulate) {
   for (int64_t row = row0; row < row1; row += 4) {
     const int64_t height = std::min<int64_t>(4, row1 - row);
     for (int64_t col = 0; col < n; col += 32) {
       switch (height) {
-        case 4: tile<4, kNative>(a, b, c, row, col, n, pairs, ldc); break;
-        case 3: tile<3, kNative>(a, b, c, row, col, n, pairs, ldc); break;
-        case 2: tile<2, kNative>(a, b, c, row, col, n, pairs, ldc); break;
-        default: tile<1, kNative>(a, b, c, row, col, n, pairs, ldc); break;
+        case 4: tile<4, kNative>(a, b, c, row, col, n, pairs, ldc, accumulate); break;
+        case 3: tile<3, kNative>(a, b, c, row, col, n, pairs, ldc, accumulate); break;
+        case 2: tile<2, kNative>(a, b, c, row, col, n, pairs, ldc, accumulate); break;
+        default: tile<1, kNative>(a, b, c, row, col, n, pairs, ldc, accumulate); break;
       }
     }
   }
@@ -80,10 +85,10 @@ void rows(const uint32_t* a, const uint32_t* b, float* c, int64_t row0, int64_t 
 }  // namespace
 
 void gemm_avx512_rows(bool native, const uint32_t* a, const uint32_t* b, float* c, int64_t row0, int64_t row1,
-                      int64_t n, int64_t pairs, int64_t ldc) {
-  if (native) return rows<true>(a, b, c, row0, row1, n, pairs, ldc);
+                      int64_t n, int64_t pairs, int64_t ldc, bool accumulate) {
+  if (native) return rows<true>(a, b, c, row0, row1, n, pairs, ldc, accumulate);
   const DenormalsFlushed flushed;
-  rows<false>(a, b, c, row0, row1, n, pairs, ldc);
+  rows<false>(a, b, c, row0, row1, n, pairs, ldc, accumulate);
 }
 
 }  // namespace mg::kernels::bf16
