@@ -186,6 +186,16 @@ def compare(args):
 CHECK_SGD = {"lr": 0.1, "momentum": 0.9, "weight_decay": 5e-4}
 
 
+def configurations(args, seed):
+    """Yields (mode, loss, batch file, sgd) for train and eval mode, each with a plain and a mixup batch written
+    to args.dir; train mode takes an SGD step (nesterov with mixup), eval mode none."""
+    for mode in ("train", "eval"):
+        for loss in ("plain", "mixup"):
+            batch = os.path.join(args.dir, f"B_{loss}.safetensors")
+            safetensors_io.save(batch, make_batch(seed, args.batch, loss == "mixup"))
+            yield mode, loss, batch, (dict(CHECK_SGD, nesterov=loss == "mixup") if mode == "train" else None)
+
+
 def run_mixgrad(args, weights, batch, out, dtype, eval_mode, sgd, precision="f32"):
     """Runs `mixgrad audit`; returns (exit status, output, seconds)."""
     import subprocess
@@ -207,37 +217,33 @@ def check_seed(args, seed):
     weights = os.path.join(args.dir, "W.safetensors")
     safetensors_io.save(weights, make_weights(args.model, seed), {"model": args.model, "seed": seed})
     failed = 0
-    for mode in ("train", "eval"):
-        for loss in ("plain", "mixup"):
-            batch = os.path.join(args.dir, f"B_{loss}.safetensors")
-            safetensors_io.save(batch, make_batch(seed, args.batch, loss == "mixup"))
-            sgd = dict(CHECK_SGD, nesterov=loss == "mixup") if mode == "train" else None
-            ref = {dtype: reference(args.model, weights, batch, None, dtype, mode == "eval", sgd)
-                   for dtype in ("f64", "f32")}
-            _, _, (self_err, self_where) = compare_files(ref["f32"], ref["f64"], args.tol_f32)
-            if not self_err <= args.tol_f32 / 10:
-                print(f"seed {seed}: PyTorch's f32 result is {self_err:.1e} from its f64 result ({mode} {loss}, "
-                      f"{self_where}): a ReLU input within float32 rounding of 0; choosing the next seed", flush=True)
-                return None
-            for dtype, tol in (("f64", args.tol_f64), ("f32", args.tol_f32)):
-                name = f"{args.model} {mode} {loss} {dtype}" + (
-                    (" sgd-nesterov" if sgd["nesterov"] else " sgd") if sgd else "")
-                out = os.path.join(args.dir, "G_mixgrad.safetensors")
-                status, output, seconds = run_mixgrad(args, weights, batch, out, dtype, mode == "eval", sgd)
-                if status != 0:
-                    print(f"FAIL {name}: mixgrad audit exited {status}\n{output}", flush=True)
-                    failed += 1
-                    continue
-                lines, bad, worst = compare_files(out, ref[dtype], tol)
-                extra = ""
-                if dtype == "f32":
-                    _, _, (truth_err, _) = compare_files(out, ref["f64"], 1.0)
-                    extra = f", {truth_err:.1e} from PyTorch f64"
-                print(f"{'ok' if not bad else 'FAIL':4s} {name:44s} max rel err {worst[0]:9.3e} ({worst[1]}) "
-                      f"tol {tol:g}{extra}  [mixgrad {seconds:.1f}s]", flush=True)
-                if bad:
-                    failed += 1
-                    print("\n".join(["  " + line for line in lines + bad]), flush=True)
+    for mode, loss, batch, sgd in configurations(args, seed):
+        ref = {dtype: reference(args.model, weights, batch, None, dtype, mode == "eval", sgd)
+               for dtype in ("f64", "f32")}
+        _, _, (self_err, self_where) = compare_files(ref["f32"], ref["f64"], args.tol_f32)
+        if not self_err <= args.tol_f32 / 10:
+            print(f"seed {seed}: PyTorch's f32 result is {self_err:.1e} from its f64 result ({mode} {loss}, "
+                  f"{self_where}): a ReLU input within float32 rounding of 0; choosing the next seed", flush=True)
+            return None
+        for dtype, tol in (("f64", args.tol_f64), ("f32", args.tol_f32)):
+            name = f"{args.model} {mode} {loss} {dtype}" + (
+                (" sgd-nesterov" if sgd["nesterov"] else " sgd") if sgd else "")
+            out = os.path.join(args.dir, "G_mixgrad.safetensors")
+            status, output, seconds = run_mixgrad(args, weights, batch, out, dtype, mode == "eval", sgd)
+            if status != 0:
+                print(f"FAIL {name}: mixgrad audit exited {status}\n{output}", flush=True)
+                failed += 1
+                continue
+            lines, bad, worst = compare_files(out, ref[dtype], tol)
+            extra = ""
+            if dtype == "f32":
+                _, _, (truth_err, _) = compare_files(out, ref["f64"], 1.0)
+                extra = f", {truth_err:.1e} from PyTorch f64"
+            print(f"{'ok' if not bad else 'FAIL':4s} {name:44s} max rel err {worst[0]:9.3e} ({worst[1]}) "
+                  f"tol {tol:g}{extra}  [mixgrad {seconds:.1f}s]", flush=True)
+            if bad:
+                failed += 1
+                print("\n".join(["  " + line for line in lines + bad]), flush=True)
     return failed
 
 
@@ -291,42 +297,47 @@ def bf16(args):
     weights = os.path.join(args.dir, "W.safetensors")
     safetensors_io.save(weights, make_weights(args.model, args.seed), {"model": args.model, "seed": args.seed})
     failed = 0
-    for mode in ("train", "eval"):
-        for loss in ("plain", "mixup"):
-            batch = os.path.join(args.dir, f"B_{loss}.safetensors")
-            safetensors_io.save(batch, make_batch(args.seed, args.batch, loss == "mixup"))
-            sgd = dict(CHECK_SGD, nesterov=loss == "mixup") if mode == "train" else None
-            truth = reference(args.model, weights, batch, None, "f64", mode == "eval", sgd)
-            torch_bf16 = reference(args.model, weights, batch, None, "f32", mode == "eval", sgd, bf16=True)
-            out = os.path.join(args.dir, "G_mixgrad.safetensors")
-            status, output, _ = run_mixgrad(args, weights, batch, out, "f32", mode == "eval", sgd, "bf16")
-            name = f"{args.model} {mode} {loss} bf16"
-            if status != 0:
-                print(f"FAIL {name}: mixgrad audit exited {status}\n{output}", flush=True)
-                failed += 1
-                continue
-            ours_dump = safetensors_io.load(out)
-            missing = sorted(set(truth) ^ set(ours_dump))
-            if missing:
-                print(f"FAIL {name}: tensors missing or extra in mixgrad's dump: {missing}", flush=True)
-                failed += 1
-                continue
-            ours, theirs = group_errors(ours_dump, truth), group_errors(torch_bf16, truth)
-            worst_ours = max((e, k) for k, (e, _) in relative_errors(ours_dump, truth).items())
-            worst_theirs = max((e, k) for k, (e, _) in relative_errors(torch_bf16, truth).items())
-            bad = [g for g in ours if not ours[g] <= args.factor * theirs[g] + BF16_FLOOR]
-            bad += [f"{g} as precise as float32: bf16 did not run" for g in ours
-                    if theirs[g] > BF16_ENGAGED and not ours[g] >= theirs[g] / 10]
-            if not worst_ours[0] <= args.factor * worst_theirs[0] + BF16_FLOOR:
-                bad.append(f"worst tensor {worst_ours[1]}")
-            groups = "  ".join(f"{g} {ours[g]:.2e}/{theirs[g]:.2e}" for g in sorted(ours))
-            print(f"{'ok' if not bad else 'FAIL':4s} {name:36s} error vs f64, mixgrad/PyTorch: {groups}  worst "
-                  f"{worst_ours[0]:.2e} ({worst_ours[1]})/{worst_theirs[0]:.2e} ({worst_theirs[1]}), factor "
-                  f"{args.factor:g}" + (f"  FAILED: {', '.join(bad)}" if bad else ""), flush=True)
-            failed += bool(bad)
+    for mode, loss, batch, sgd in configurations(args, args.seed):
+        truth = reference(args.model, weights, batch, None, "f64", mode == "eval", sgd)
+        torch_bf16 = reference(args.model, weights, batch, None, "f32", mode == "eval", sgd, bf16=True)
+        out = os.path.join(args.dir, "G_mixgrad.safetensors")
+        status, output, _ = run_mixgrad(args, weights, batch, out, "f32", mode == "eval", sgd, "bf16")
+        name = f"{args.model} {mode} {loss} bf16"
+        if status != 0:
+            print(f"FAIL {name}: mixgrad audit exited {status}\n{output}", flush=True)
+            failed += 1
+            continue
+        ours_dump = safetensors_io.load(out)
+        missing = sorted(set(truth) ^ set(ours_dump))
+        if missing:
+            print(f"FAIL {name}: tensors missing or extra in mixgrad's dump: {missing}", flush=True)
+            failed += 1
+            continue
+        ours, theirs = group_errors(ours_dump, truth), group_errors(torch_bf16, truth)
+        worst_ours = max((e, k) for k, (e, _) in relative_errors(ours_dump, truth).items())
+        worst_theirs = max((e, k) for k, (e, _) in relative_errors(torch_bf16, truth).items())
+        bad = [g for g in ours if not ours[g] <= args.factor * theirs[g] + BF16_FLOOR]
+        bad += [f"{g} as precise as float32: bf16 did not run" for g in ours
+                if theirs[g] > BF16_ENGAGED and not ours[g] >= theirs[g] / 10]
+        if not worst_ours[0] <= args.factor * worst_theirs[0] + BF16_FLOOR:
+            bad.append(f"worst tensor {worst_ours[1]}")
+        groups = "  ".join(f"{g} {ours[g]:.2e}/{theirs[g]:.2e}" for g in sorted(ours))
+        print(f"{'ok' if not bad else 'FAIL':4s} {name:36s} error vs f64, mixgrad/PyTorch: {groups}  worst "
+              f"{worst_ours[0]:.2e} ({worst_ours[1]})/{worst_theirs[0]:.2e} ({worst_theirs[1]}), factor "
+              f"{args.factor:g}" + (f"  FAILED: {', '.join(bad)}" if bad else ""), flush=True)
+        failed += bool(bad)
     print(f"{args.model} bf16 (seed {args.seed}): " + (f"{failed} configuration(s) failed" if failed else
                                                       "mixgrad's bf16 error is within PyTorch autocast's"))
     return 1 if failed else 0
+
+
+def add_run_arguments(p):
+    """The arguments of the subcommands that run mixgrad against PyTorch (check, bf16)."""
+    p.add_argument("--mixgrad", required=True, help="the mixgrad binary")
+    p.add_argument("--model", required=True)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--batch", type=int, default=4)
+    p.add_argument("--dir", required=True, help="scratch directory for the weight, batch and dump files")
 
 
 def main():
@@ -355,20 +366,12 @@ def main():
     p.add_argument("b")
     p.add_argument("--tol", type=float, required=True)
     p = sub.add_parser("check")
-    p.add_argument("--mixgrad", required=True, help="the mixgrad binary")
-    p.add_argument("--model", required=True)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--batch", type=int, default=4)
-    p.add_argument("--dir", required=True, help="scratch directory for the weight, batch and dump files")
+    add_run_arguments(p)
     p.add_argument("--tol-f64", type=float, default=1e-10)
     p.add_argument("--tol-f32", type=float, default=1e-4)
     p.add_argument("--tries", type=int, default=5, help="seeds to try for a point well-conditioned in float32")
     p = sub.add_parser("bf16")
-    p.add_argument("--mixgrad", required=True, help="the mixgrad binary")
-    p.add_argument("--model", required=True)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--batch", type=int, default=4)
-    p.add_argument("--dir", required=True, help="scratch directory for the weight, batch and dump files")
+    add_run_arguments(p)
     p.add_argument("--factor", type=float, default=1.5)
     args = parser.parse_args()
     commands = {"gen": gen, "ref": ref, "compare": compare, "check": check, "bf16": bf16}

@@ -78,10 +78,10 @@ void register_audit(CLI::App& app) {
   cmd->add_option("--out", a->out, "safetensors to write: loss, logits, grad.*, buffer.*, param.*")->required();
   CLI::Option* dtype = cmd->add_option("--dtype", a->dtype, "precision of the whole computation")
       ->capture_default_str()->check(CLI::IsMember({"f32", "f64"}));
-  cmd->add_option("--precision", a->precision,
-                  "f32, or bf16: conv2d and linear in bfloat16 with float32 accumulation, as PyTorch's CPU "
-                  "autocast (implies --dtype f32)")
-      ->capture_default_str()->check(CLI::IsMember({"f32", "bf16"}));
+  add_precision_option(*cmd, a->precision,
+                       "f32, or bf16: conv2d and linear in bfloat16 with float32 accumulation, as PyTorch's CPU "
+                       "autocast (implies --dtype f32)")
+      ->capture_default_str();
   cmd->add_flag("--eval", a->eval, "eval mode: BatchNorm uses and keeps its running statistics");
   cmd->add_option("--sgd-lr", a->sgd_lr, "also take one SGD step and dump param.<name>");
   cmd->add_option("--sgd-momentum", a->sgd_momentum, "momentum (buffers start at zero)")->capture_default_str();

@@ -74,8 +74,7 @@ void register_bench(CLI::App& app) {
   cmd->add_option("--batch-size", args->batch_size, "images per step")->check(CLI::PositiveNumber);
   cmd->add_option("--iters", args->iters, "timed iterations")->check(CLI::PositiveNumber);
   cmd->add_option("--warmup", args->warmup, "untimed iterations first")->check(CLI::NonNegativeNumber);
-  cmd->add_option("--precision", args->precision, "f32, or bf16 (conv2d and linear under autocast)")
-      ->check(CLI::IsMember({"f32", "bf16"}));
+  add_precision_option(*cmd, args->precision, "f32, or bf16 (conv2d and linear under autocast)");
   cmd->add_option("--seed", args->seed, "seed of the weights and the synthetic batch");
   add_threads_option(*cmd, args->threads);
   cmd->add_flag("--json", args->json, "one JSON object on stdout");

@@ -53,8 +53,7 @@ void register_eval(CLI::App& app) {
   cmd->add_option("--steps", a->steps, "pgd steps")->capture_default_str();
   cmd->add_option("--step-size", a->step_size, "pgd step in 1/255 units (0: 2.5 ε / steps)")->capture_default_str();
   cmd->add_option("--batch-size", a->batch_size)->capture_default_str()->check(CLI::PositiveNumber);
-  cmd->add_option("--precision", a->precision, "f32 or bf16 (autocast, attacks included; default: the run's)")
-      ->check(CLI::IsMember({"f32", "bf16"}));
+  add_precision_option(*cmd, a->precision, "f32 or bf16 (autocast, attacks included; default: the run's)");
   add_threads_option(*cmd, a->threads);
   cmd->callback([a] {
     apply_threads(a->threads);

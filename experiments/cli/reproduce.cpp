@@ -32,10 +32,10 @@ void register_reproduce(CLI::App& app) {
   cmd->add_flag("--force", a->options.force, "overwrite an existing output directory");
   cmd->add_flag("--first-epoch", a->options.first_epoch_only,
                 "print the projection, train the first run for one epoch and stop (a check of the set-up)");
-  cmd->add_option("--precision", a->precision,
-                  "f32, or bf16: every run trains and is attacked with conv2d and linear under autocast (the "
-                  "approximation's second derivatives stay f32)")
-      ->capture_default_str()->check(CLI::IsMember({"f32", "bf16"}));
+  add_precision_option(*cmd, a->precision,
+                       "f32, or bf16: every run trains with conv2d and linear under autocast (the "
+                       "approximation's second derivatives stay f32)")
+      ->capture_default_str();
   add_threads_option(*cmd, a->threads);
   cmd->callback([a] {
     apply_threads(a->threads);
