@@ -1,5 +1,6 @@
 // TrainConfig <-> JSON (config.json and the copy inside every checkpoint).
 #include <cmath>
+#include <cstdint>
 
 #include "core/error.h"
 #include "experiments/train.h"
@@ -20,13 +21,46 @@ nlohmann::json TrainConfig::to_json() const {
           {"dtype", dtype},             {"precision", precision}};
 }
 
+namespace {
+
+// Reads one JSON value into a field of its exact kind: nlohmann's own conversions would turn 2.5 into the
+// integer 2, true into 1, and a float beyond int64's range into undefined behaviour (found by fuzz_config).
+void read_value(const nlohmann::json& v, int64_t& out) {
+  MG_CHECK(v.is_number_integer() && (!v.is_number_unsigned() || v.get<uint64_t>() <= uint64_t(INT64_MAX)),
+           "expected an integer");
+  out = v.get<int64_t>();
+}
+void read_value(const nlohmann::json& v, uint64_t& out) {
+  MG_CHECK(v.is_number_unsigned() || (v.is_number_integer() && v.get<int64_t>() >= 0), "expected an integer >= 0");
+  out = v.get<uint64_t>();
+}
+void read_value(const nlohmann::json& v, double& out) {
+  MG_CHECK(v.is_number(), "expected a number");
+  out = v.get<double>();
+}
+void read_value(const nlohmann::json& v, bool& out) {
+  MG_CHECK(v.is_boolean(), "expected true or false");
+  out = v.get<bool>();
+}
+void read_value(const nlohmann::json& v, std::string& out) {
+  MG_CHECK(v.is_string(), "expected a string");
+  out = v.get<std::string>();
+}
+void read_value(const nlohmann::json& v, std::vector<int64_t>& out) {
+  MG_CHECK(v.is_array(), "expected an array of integers");
+  out.assign(v.size(), 0);
+  for (std::size_t i = 0; i < v.size(); ++i) read_value(v[i], out[i]);
+}
+
+}  // namespace
+
 TrainConfig TrainConfig::from_json(const nlohmann::json& j) {
   TrainConfig c;
   auto get = [&](const char* key, auto& field) {
     if (!j.contains(key)) return;
     try {
-      j.at(key).get_to(field);
-    } catch (const std::exception& e) {
+      read_value(j.at(key), field);
+    } catch (const Error& e) {
       MG_FAIL("config: bad value for '", key, "': ", j.at(key).dump(), " (", e.what(), ")");
     }
   };

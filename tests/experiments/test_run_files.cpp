@@ -117,6 +117,27 @@ TEST_CASE("a run config outside what train accepts is refused naming the field",
   CHECK_THAT(with([](TrainConfig& c) { c.precision = "bf16", c.dtype = "f64"; }), Contains("cannot be combined with dtype f64"));
 }
 
+TEST_CASE("a config's values must have their field's exact JSON type", "[experiments][config]") {
+  using Catch::Contains;
+  auto read = [](const char* key, nlohmann::json value) {
+    nlohmann::json j = TrainConfig().to_json();
+    j[key] = value;
+    return TrainConfig::from_json(j);
+  };
+  CHECK(read("epochs", 7).epochs == 7);
+  CHECK(read("lr", 1).lr == 1.0);  // an integer is a number
+  CHECK(read("seed", 18446744073709551615ull).seed == 18446744073709551615ull);
+  CHECK_THROWS_WITH(read("epochs", 2.5), Contains("'epochs': 2.5") && Contains("expected an integer"));
+  CHECK_THROWS_WITH(read("epochs", 2.2e25), Contains("'epochs'"));  // fuzz_config: undefined behaviour before
+  CHECK_THROWS_WITH(read("batch_size", 18446744073709551615ull), Contains("'batch_size'"));
+  CHECK_THROWS_WITH(read("epochs", true), Contains("'epochs': true"));
+  CHECK_THROWS_WITH(read("seed", -1), Contains("'seed': -1") && Contains(">= 0"));
+  CHECK_THROWS_WITH(read("nesterov", 1), Contains("'nesterov'") && Contains("true or false"));
+  CHECK_THROWS_WITH(read("model", 3), Contains("'model'") && Contains("string"));
+  CHECK_THROWS_WITH(read("milestones", nlohmann::json::array({80, 1.5})), Contains("'milestones'"));
+  CHECK_THROWS_WITH(read("milestones", 80), Contains("array of integers"));
+}
+
 TEST_CASE("resume refuses a checkpoint whose config is out of range, naming the checkpoint and the field",
           "[experiments][config][checkpoint]") {
   mg::test::TempDir tmp;
