@@ -24,6 +24,8 @@ Projection project_reproduce(const Preset& p, int64_t seeds, const data::Splits&
   const double per_epoch = trained / r.train_images_per_s + (train_eval + test_images) / r.eval_images_per_s;
   // An FGSM evaluation costs about one training step per image (forward, input gradient, forward).
   const double fgsm = static_cast<double>(p.eps_255.size() * test_images) / r.train_images_per_s;
+  r.epoch_seconds = per_epoch;
+  r.fgsm_seconds = fgsm;
   r.seconds = 2.0 * static_cast<double>(seeds) * (static_cast<double>(t.epochs) * per_epoch + fgsm);
   return r;
 }

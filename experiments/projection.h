@@ -12,6 +12,7 @@ namespace mg::experiments {
 struct Projection {
   double train_images_per_s = 0, eval_images_per_s = 0;  // measured just now, on the current threads
   double seconds = 0;  // every run of the preset: training, per-epoch evaluation and the FGSM sweep
+  double epoch_seconds = 0, fgsm_seconds = 0;  // one epoch (training and evaluation), one run's FGSM sweep
 };
 
 // splits: the data the preset will use (their sizes and image shape).

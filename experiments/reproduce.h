@@ -5,6 +5,7 @@
 //   (A) approximation: L_std + R1 + R2 + R3 approximates L_mix, with an error that vanishes as the mixing
 //       segments shrink (s → 0).
 // Writes OUT/summary.json, OUT/report.md, PNG plots, and one run directory per (method, seed).
+// The budget preset instead compares ERM and mixup at several training lengths (experiments/budget.h).
 #pragma once
 #include <nlohmann/json.hpp>
 #include <string>
@@ -14,6 +15,14 @@
 
 namespace mg::experiments {
 
+// One run of a budget preset: its method ("erm" or "mixup", α = 1), its length in epochs (a full schedule of
+// that length) and its seed.
+struct PresetRun {
+  std::string method;
+  int64_t epochs = 0;
+  uint64_t seed = 0;
+};
+
 struct Preset {
   std::string name;
   TrainConfig train;                      // shared by ERM and mixup; mixup sets mixup_alpha = 1
@@ -22,9 +31,12 @@ struct Preset {
   int64_t analyze_samples = 128;
   int draws = 8;
   std::string description;
+  // Non-empty: a budget preset (experiments/budget.h). Each entry is one run with its own run directory,
+  // train.epochs replaced by the entry's; `seeds` is then unused.
+  std::vector<PresetRun> runs;
 };
 
-Preset preset(const std::string& name);  // "smoke", "cpu", "fashion", "svhn", "paper"; else mg::Error listing them
+Preset preset(const std::string& name);  // "smoke", "cpu", "fashion", "svhn", "paper", "budget"; else mg::Error listing them
 std::vector<std::string> preset_names();
 
 struct ReproduceOptions {

@@ -1,4 +1,4 @@
-// `mixgrad reproduce --preset smoke|cpu|fashion|svhn|paper [--data DIR] [--first-epoch] --out DIR [--seeds N] [--threads T]`:
+// `mixgrad reproduce --preset smoke|cpu|fashion|svhn|paper|budget [--data DIR] [--first-epoch] --out DIR [--seeds N] [--threads T]`:
 // ERM vs mixup with identical settings and seeds, FGSM sweep, gap curves, the approximation; summary.json,
 // report.md and plots in OUT (see experiments/reproduce.h).
 #include <cstdio>
@@ -21,7 +21,8 @@ void register_reproduce(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand("reproduce", "the paper's claims: ERM vs mixup, FGSM, gap, approximation; writes a report");
   cmd->add_option("--preset", a->preset,
                   "smoke (minutes), cpu (a CPU afternoon), fashion (Fashion-MNIST, under an hour), svhn (WRN-16-8, "
-                  "the paper's Fig. 1a) or paper (PreAct ResNet-18, 200 epochs)")
+                  "the paper's Fig. 1a), paper (PreAct ResNet-18, 200 epochs) or budget (ERM vs mixup at 2, 4, 8, 16 "
+                  "epochs: when does mixup start to win?)")
       ->capture_default_str();
   cmd->add_option("--data", a->options.data_dir,
                   "the preset's dataset directory (CIFAR-10: cifar-10-batches-bin; default: the dataset's Debian "
