@@ -3,18 +3,16 @@
 #include <matio.h>
 
 #include <cmath>
-#include <cstring>
-#include <filesystem>
 #include <functional>
-#include <fstream>
 #include <memory>
+#include <vector>
 
 #include "core/error.h"
+#include "datasets/mat5_check.h"
 
 namespace mg::data {
 namespace {
 
-constexpr size_t kMatHeaderBytes = 128;
 constexpr int64_t kSide = 32, kChannels = 3, kImageBytes = kSide * kSide * kChannels;
 
 // matio reports problems through a log callback; the last message goes into our error.
@@ -33,52 +31,6 @@ std::string matio_detail() {
   return last_matio_message.empty() ? "" : " (matio: " + last_matio_message + ")";
 }
 
-// What must hold before matio opens the file: a regular file with the 128-byte MAT v5 header (text starting
-// "MATLAB 5.0 MAT-file", version 0x0100, endian mark "IM" or "MI") and room for at least one variable.
-void check_header(const std::string& path) {
-  namespace fs = std::filesystem;
-  std::error_code ec;
-  MG_CHECK(fs::is_regular_file(path, ec), path, ": not a readable file; expected an SVHN MATLAB v5 .mat file");
-  const uint64_t size = fs::file_size(path, ec);
-  MG_CHECK(!ec && size >= kMatHeaderBytes + 8, path, ": ", ec ? 0 : size, " bytes is too short for a MATLAB v5 "
-           "file (a 128-byte header and at least one 8-byte data element tag)");
-  unsigned char header[kMatHeaderBytes];
-  std::ifstream in(path, std::ios::binary);
-  MG_CHECK(in.read(reinterpret_cast<char*>(header), kMatHeaderBytes), path, ": cannot read its header");
-  const bool text = std::memcmp(header, "MATLAB 5.0 MAT-file", 19) == 0;
-  const bool little = header[126] == 'I' && header[127] == 'M', big = header[126] == 'M' && header[127] == 'I';
-  const int version = little ? header[124] | header[125] << 8 : header[124] << 8 | header[125];
-  MG_CHECK(text && (little || big), path, ": not a MATLAB v5 .mat file (expected a header starting with "
-           "\"MATLAB 5.0 MAT-file\" and the endian mark IM or MI at bytes 126-127)");
-  MG_CHECK(version == 0x0100, path, ": MAT-file version 0x", std::hex, version, std::dec, ", expected 0x0100 "
-           "(MATLAB v5, as the official SVHN files; v7.3/HDF5 files are not read)");
-
-  // The top-level data elements must tile the rest of the file: each 8-byte tag (type, byte count) is followed
-  // by its bytes (padded to 8 unless compressed). A file cut short, or a corrupt count, stops here.
-  auto u32 = [&](const unsigned char* b) {
-    return little ? uint32_t(b[0]) | uint32_t(b[1]) << 8 | uint32_t(b[2]) << 16 | uint32_t(b[3]) << 24
-                  : uint32_t(b[3]) | uint32_t(b[2]) << 8 | uint32_t(b[1]) << 16 | uint32_t(b[0]) << 24;
-  };
-  constexpr uint32_t kMiMatrix = 14, kMiCompressed = 15;
-  uint64_t at = kMatHeaderBytes;
-  int elements = 0;
-  while (at < size) {
-    unsigned char tag[8];
-    MG_CHECK(size - at >= 8 && in.seekg(static_cast<std::streamoff>(at)) && in.read(reinterpret_cast<char*>(tag), 8),
-             path, ": truncated: ", size - at, " stray bytes at offset ", at, " where a data element's 8-byte tag "
-             "should start");
-    const uint32_t type = u32(tag), bytes = u32(tag + 4);
-    MG_CHECK(type == kMiMatrix || type == kMiCompressed, path, ": data element ", elements, " at offset ", at,
-             " has type ", type, "; expected a variable (miMATRIX 14 or miCOMPRESSED 15)");
-    const uint64_t padded = type == kMiCompressed ? bytes : (uint64_t(bytes) + 7) / 8 * 8;
-    MG_CHECK(padded <= size - at - 8, path, ": truncated: data element ", elements, " at offset ", at, " declares ",
-             bytes, " bytes but only ", size - at - 8, " follow; expected the whole file (",
-             at + 8 + padded, " bytes or more)");
-    at += 8 + padded;
-    ++elements;
-  }
-}
-
 struct MatCloser {
   void operator()(mat_t* m) const { Mat_Close(m); }
 };
@@ -88,10 +40,32 @@ struct VarFreer {
 using MatFile = std::unique_ptr<mat_t, MatCloser>;
 using MatVar = std::unique_ptr<matvar_t, VarFreer>;
 
-std::string dims_text(const matvar_t& v) {
-  std::string s;
-  for (int i = 0; i < v.rank; ++i) s += (i ? "×" : "") + std::to_string(v.dims[i]);
-  return s.empty() ? "(none)" : s;
+std::vector<uint64_t> dims_of(const matvar_t& v) {
+  std::vector<uint64_t> d;
+  for (int i = 0; i < v.rank; ++i) d.push_back(v.dims[i]);
+  return d;
+}
+
+const char* kXExpected = "X, uint8 of shape 32×32×3×N";
+std::string y_expected(size_t n) {
+  return "y, numeric of shape " + std::to_string(n) + "×1 (N×1, as many labels as X has images)";
+}
+
+// X's layout from its class (mxCLASS / matio_classes, the same numbers) and dims; returns N.
+size_t check_x_layout(const std::string& path, int class_id, bool logical, const std::vector<uint64_t>& dims) {
+  MG_CHECK(class_id == MAT_C_UINT8 && !logical, path, ": variable 'X' is not uint8; expected ", kXExpected);
+  MG_CHECK(dims.size() == 4 && dims[0] == kSide && dims[1] == kSide && dims[2] == kChannels && dims[3] >= 1,
+           path, ": variable 'X' has shape ", mat5_dims_text(dims), "; expected ", kXExpected, " with N >= 1");
+  const size_t n = dims[3];
+  MG_CHECK(n <= (size_t(1) << 31) / kImageBytes, path, ": variable 'X' claims ", n, " images, more than any SVHN split");
+  return n;
+}
+
+void check_y_layout(const std::string& path, size_t n, int class_id, const std::vector<uint64_t>& dims) {
+  MG_CHECK(class_id >= MAT_C_DOUBLE && class_id <= MAT_C_UINT64, path,
+           ": variable 'y' is not a numeric array; expected ", y_expected(n));
+  MG_CHECK(dims.size() == 2 && dims[0] == n && dims[1] == 1, path, ": variable 'y' has shape ", mat5_dims_text(dims),
+           "; expected ", y_expected(n));
 }
 
 // Reads variable `name`, after checking from its header alone that it is real, dense, of rank `rank` and
@@ -154,28 +128,31 @@ Dataset svhn_empty(const std::string& name) {
 
 void append_svhn_file(Dataset& ds, const std::string& path) {
   install_matio_log();
-  check_header(path);
+  // Every variable's header is checked against the file's bytes (so that matio never allocates what a corrupt
+  // size field claims), then X's and y's against SVHN's layout, before matio reads anything.
+  const std::vector<Mat5Variable> vars = check_mat5_file(path);
+  size_t declared_n = 0;
+  bool have_x = false;
+  for (const Mat5Variable& v : vars)
+    if (v.name == "X") {
+      declared_n = check_x_layout(path, v.class_id, v.logical, v.dims);
+      have_x = true;
+    }
+  for (const Mat5Variable& v : vars)
+    if (v.name == "y" && have_x) check_y_layout(path, declared_n, v.class_id, v.dims);
   last_matio_message.clear();
   MatFile mat(Mat_Open(path.c_str(), MAT_ACC_RDONLY));
   MG_CHECK(mat, path, ": matio cannot open it as a MAT file", matio_detail());
   MG_CHECK(Mat_GetVersion(mat.get()) == MAT_FT_MAT5, path, ": expected a MATLAB v5 file");
 
-  const char* x_expected = "X, uint8 of shape 32×32×3×N";
   size_t n = 0;
-  const MatVar x = read_var(mat.get(), path, "X", x_expected, [&](const matvar_t& v) {
-    MG_CHECK(v.class_type == MAT_C_UINT8, path, ": variable 'X' is not uint8; expected ", x_expected);
-    MG_CHECK(v.rank == 4 && v.dims[0] == kSide && v.dims[1] == kSide && v.dims[2] == kChannels && v.dims[3] >= 1,
-             path, ": variable 'X' has shape ", dims_text(v), "; expected ", x_expected, " with N >= 1");
-    n = v.dims[3];
-    MG_CHECK(n <= (size_t(1) << 31) / kImageBytes, path, ": variable 'X' claims ", n, " images, more than any SVHN split");
+  const MatVar x = read_var(mat.get(), path, "X", kXExpected, [&](const matvar_t& v) {
+    n = check_x_layout(path, v.class_type, v.isLogical, dims_of(v));
   });
   MG_CHECK(x->nbytes >= n * kImageBytes, path, ": variable 'X' holds ", x->nbytes, " bytes, expected ", n * kImageBytes);
 
-  const std::string y_expected = "y, numeric of shape " + std::to_string(n) + "×1 (N×1, as many labels as X has images)";
-  const MatVar y = read_var(mat.get(), path, "y", y_expected, [&](const matvar_t& v) {
-    MG_CHECK(element_bytes(v.class_type) > 0, path, ": variable 'y' is not a numeric array; expected ", y_expected);
-    MG_CHECK(v.rank == 2 && v.dims[0] == n && v.dims[1] == 1, path, ": variable 'y' has shape ", dims_text(v),
-             "; expected ", y_expected);
+  const MatVar y = read_var(mat.get(), path, "y", y_expected(n), [&](const matvar_t& v) {
+    check_y_layout(path, n, v.class_type, dims_of(v));
   });
   MG_CHECK(y->nbytes >= n * element_bytes(y->class_type), path, ": variable 'y' holds ", y->nbytes, " bytes, expected ",
            n * element_bytes(y->class_type));

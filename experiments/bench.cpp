@@ -119,6 +119,7 @@ BenchResult run_bench(const BenchConfig& c) {
   }
 
   using clock = std::chrono::steady_clock;
+  const nn::Autocast autocast(c.precision);  // after the MAC count: the FLOPs are the same
   for (int64_t i = 0; i < c.warmup; ++i) r.checksum = step();
   for (int64_t i = 0; i < c.iters; ++i) {
     const auto t0 = clock::now();

@@ -13,6 +13,8 @@
 #include <string>
 #include <vector>
 
+#include "nn/autocast.h"
+
 namespace mg::experiments {
 
 enum class BenchMode { Train, Eval, Fgsm };
@@ -27,6 +29,7 @@ struct BenchConfig {
   int64_t iters = 10;   // timed iterations
   int64_t warmup = 2;   // untimed iterations before them
   uint64_t seed = 0;    // weights, inputs and labels
+  nn::Precision precision = nn::Precision::f32;  // bf16: the timed steps run under nn::Autocast
   bool verbose = false; // prints each iteration's time to stderr
 };
 

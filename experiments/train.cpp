@@ -16,6 +16,7 @@
 #include "experiments/evaluate.h"
 #include "experiments/run_dir.h"
 #include "experiments/stop_signals.h"
+#include "nn/autocast.h"
 #include "nn/models.h"
 #include "nn/optim/schedule.h"
 #include "nn/optim/sgd.h"
@@ -131,6 +132,9 @@ nlohmann::json train(const TrainConfig& config_in, const TrainOptions& opt) {
   }
   const DType dtype = c.dtype == "f64" ? DType::F64 : DType::F32;
   MG_CHECK(c.dtype == "f32" || c.dtype == "f64", "dtype must be f32 or f64, got '", c.dtype, "'");
+  const nn::Precision precision = nn::parse_precision(c.precision);
+  MG_CHECK(precision == nn::Precision::f32 || dtype == DType::F32, "precision ", c.precision,
+           " autocasts a float32 model; it cannot be combined with dtype ", c.dtype);
   MG_CHECK(c.epochs > 0 && c.batch_size > 0, "epochs and batch size must be positive");
   const MixupMode mode = c.mixup_mode == "elem" ? MixupMode::Elem : MixupMode::Batch;
   MG_CHECK(c.mixup_mode == "batch" || c.mixup_mode == "elem", "mixup mode must be batch or elem, got '", c.mixup_mode, "'");
@@ -170,6 +174,7 @@ nlohmann::json train(const TrainConfig& config_in, const TrainOptions& opt) {
   // after everything that can refuse the config, so a refused run leaves its directory empty
   write_file_atomic((std::filesystem::path(opt.out) / "config.json").string(), c.to_json().dump(2) + "\n");
   const Classifier f = normalized(*model, mean, stdev);
+  const nn::Autocast autocast(precision);  // training steps and evaluation alike, as under torch.autocast
   Progress progress(opt.quiet, c.epochs);
   CheckpointTimer timer(opt.checkpoint_every_minutes);
   bool saved_once = false;  // whether this run has a good checkpoint to point at

@@ -37,6 +37,7 @@ struct TrainConfig {
   int64_t eval_train_subset = -1;     // images of the clean train-loss measurement (-1 = as trained)
   uint64_t seed = 0;
   std::string dtype = "f32";
+  std::string precision = "f32";  // f32 | bf16: conv2d and linear under nn::Autocast (PyTorch's CPU autocast)
 
   nlohmann::json to_json() const;
   static TrainConfig from_json(const nlohmann::json& j);  // throws naming a bad key or value

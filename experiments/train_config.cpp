@@ -15,7 +15,7 @@ nlohmann::json TrainConfig::to_json() const {
           {"mixup_alpha", mixup_alpha}, {"mixup_mode", mixup_mode},
           {"augment", augment},         {"train_subset", train_subset},
           {"eval_train_subset", eval_train_subset}, {"seed", seed},
-          {"dtype", dtype}};
+          {"dtype", dtype},             {"precision", precision}};
 }
 
 TrainConfig TrainConfig::from_json(const nlohmann::json& j) {
@@ -50,6 +50,7 @@ TrainConfig TrainConfig::from_json(const nlohmann::json& j) {
   get("eval_train_subset", c.eval_train_subset);
   get("seed", c.seed);
   get("dtype", c.dtype);
+  get("precision", c.precision);  // absent in runs from before bf16: f32
   return c;
 }
 

@@ -25,7 +25,7 @@ sources_for() {  # the datasets sources each target links
     cifar) echo datasets/cifar.cpp datasets/dataset.cpp datasets/file_io.cpp ;;
     idx | idx_gzip) echo datasets/idx.cpp datasets/dataset.cpp datasets/file_io.cpp ;;
     image) echo datasets/image_decode.cpp datasets/image_guard.cpp "$out/stb_impl.o" datasets/file_io.cpp ;;
-    svhn) echo datasets/svhn.cpp datasets/dataset.cpp "$(pkg-config --libs matio)" ;;
+    svhn) echo datasets/svhn.cpp datasets/mat5_check.cpp datasets/dataset.cpp "$(pkg-config --libs matio)" ;;
     *) echo "fuzz: unknown target $1" >&2; return 1 ;;
   esac
 }

@@ -142,32 +142,40 @@ void col2im(const T* col, int64_t ld, const Conv2dShape& s, T* x) {
       }
 }
 
+// Calls fn(n0, m, scratch) for every chunk [n0, n0 + m) of samples, the chunks spread over the threads, each
+// thread with its own scratch.
+template <typename T, typename Fn>
+void for_each_chunk(const Conv2dShape& s, Fn&& fn) {
+  const int64_t cs = s.chunk_samples();
+  parallel_for(0, s.chunks(), 1, [&](int64_t c0, int64_t c1) {
+    ChunkScratch<T> buf(s);
+    for (int64_t chunk = c0; chunk < c1; ++chunk) fn(chunk * cs, std::min(cs, s.batch - chunk * cs), buf);
+  });
+}
+
 template <typename T>
 void conv2d_forward(const T* x, const T* w, const T* bias, T* y, const Conv2dShape& s) {
   if constexpr (std::is_same_v<T, float>)
     if (cpu::kernels_enabled(cpu::Isa::avx512)) return avx512::conv2d_forward(x, w, bias, y, s);
   const int64_t cs = s.chunk_samples(), p = s.out_plane(), k = s.col_rows();
-  parallel_for(0, s.chunks(), 1, [&](int64_t c0, int64_t c1) {
-    ChunkScratch<T> buf(s);
-    for (int64_t chunk = c0; chunk < c1; ++chunk) {
-      const int64_t n0 = chunk * cs, m = std::min(cs, s.batch - n0), cols = m * p;
-      const T* col = chunk_columns(x, s, n0, m, buf.columns);
-      T* out = cs == 1 ? y + n0 * s.out_sample() : buf.outputs;  // (O, m * P)
-      gemm_serial<T>(false, false, s.out_channels, cols, k, T(1), w, k, col, cols, T(0), out, cols);
-      // Scatter (O, m * P) back to NCHW, adding the bias on the way.
-      for (int64_t j = 0; j < m; ++j)
-        for (int64_t o = 0; o < s.out_channels; ++o) {
-          const T* src = out + o * cols + j * p;
-          T* dst = y + (n0 + j) * s.out_sample() + o * p;
-          const T b = bias ? bias[o] : T(0);
-          if (src == dst) {
-            if (bias)
-              for (int64_t q = 0; q < p; ++q) dst[q] += b;
-          } else {
-            for (int64_t q = 0; q < p; ++q) dst[q] = src[q] + b;
-          }
+  for_each_chunk<T>(s, [&](int64_t n0, int64_t m, ChunkScratch<T>& buf) {
+    const int64_t cols = m * p;
+    const T* col = chunk_columns(x, s, n0, m, buf.columns);
+    T* out = cs == 1 ? y + n0 * s.out_sample() : buf.outputs;  // (O, m * P)
+    gemm_serial<T>(false, false, s.out_channels, cols, k, T(1), w, k, col, cols, T(0), out, cols);
+    // Scatter (O, m * P) back to NCHW, adding the bias on the way.
+    for (int64_t j = 0; j < m; ++j)
+      for (int64_t o = 0; o < s.out_channels; ++o) {
+        const T* src = out + o * cols + j * p;
+        T* dst = y + (n0 + j) * s.out_sample() + o * p;
+        const T b = bias ? bias[o] : T(0);
+        if (src == dst) {
+          if (bias)
+            for (int64_t q = 0; q < p; ++q) dst[q] += b;
+        } else {
+          for (int64_t q = 0; q < p; ++q) dst[q] = src[q] + b;
         }
-    }
+      }
   });
 }
 
@@ -175,17 +183,14 @@ template <typename T>
 void conv2d_input_grad(const T* gy, const T* w, T* gx, const Conv2dShape& s) {
   if constexpr (std::is_same_v<T, float>)
     if (cpu::kernels_enabled(cpu::Isa::avx512)) return avx512::conv2d_input_grad(gy, w, gx, s);
-  const int64_t cs = s.chunk_samples(), p = s.out_plane(), k = s.col_rows();
-  parallel_for(0, s.chunks(), 1, [&](int64_t c0, int64_t c1) {
-    ChunkScratch<T> buf(s);
-    for (int64_t chunk = c0; chunk < c1; ++chunk) {
-      const int64_t n0 = chunk * cs, m = std::min(cs, s.batch - n0), cols = m * p;
-      const T* g = chunk_gradient(gy, s, n0, m, buf.outputs);
-      T* col = buf.columns ? buf.columns : gx + n0 * s.in_sample();  // pointwise: the columns are the gradient
-      gemm_serial<T>(true, false, k, cols, s.out_channels, T(1), w, k, g, cols, T(0), col, cols);
-      if (buf.columns)
-        for (int64_t j = 0; j < m; ++j) col2im(col + j * p, cols, s, gx + (n0 + j) * s.in_sample());
-    }
+  const int64_t p = s.out_plane(), k = s.col_rows();
+  for_each_chunk<T>(s, [&](int64_t n0, int64_t m, ChunkScratch<T>& buf) {
+    const int64_t cols = m * p;
+    const T* g = chunk_gradient(gy, s, n0, m, buf.outputs);
+    T* col = buf.columns ? buf.columns : gx + n0 * s.in_sample();  // pointwise: the columns are the gradient
+    gemm_serial<T>(true, false, k, cols, s.out_channels, T(1), w, k, g, cols, T(0), col, cols);
+    if (buf.columns)
+      for (int64_t j = 0; j < m; ++j) col2im(col + j * p, cols, s, gx + (n0 + j) * s.in_sample());
   });
 }
 

@@ -1,4 +1,5 @@
-// `mixgrad bench --model M --mode train|eval|fgsm --batch-size B --threads T [--iters N] [--warmup W] [--json]`:
+// `mixgrad bench --model M --mode train|eval|fgsm --batch-size B --threads T [--iters N] [--warmup W]
+// [--precision f32|bf16] [--json]`:
 // images per second of one training step, eval forward pass or FGSM step on synthetic seeded inputs
 // (experiments/bench.h says what each mode runs and how FLOPs are counted). scripts/bench_vs_torch.py runs
 // it side by side with PyTorch. A tool, not a test: nothing is asserted about speed.
@@ -14,7 +15,7 @@ namespace mg::cli {
 namespace {
 
 struct BenchArgs {
-  std::string model = "smallcnn", mode = "train";
+  std::string model = "smallcnn", mode = "train", precision = "f32";
   int64_t batch_size = 128, iters = 10, warmup = 2;
   uint64_t seed = 0;
   int threads = 0;
@@ -30,11 +31,13 @@ void run_bench(const BenchArgs& a) {
                              .iters = a.iters,
                              .warmup = a.warmup,
                              .seed = a.seed,
+                             .precision = nn::parse_precision(a.precision),
                              .verbose = a.verbose};
   const experiments::BenchResult r = experiments::run_bench(c);
   if (a.json) {
     const nlohmann::json out = {{"model", a.model},
                                 {"mode", a.mode},
+                                {"precision", a.precision},
                                 {"batch_size", a.batch_size},
                                 {"threads", r.threads},
                                 {"iters", a.iters},
@@ -50,8 +53,8 @@ void run_bench(const BenchArgs& a) {
     std::printf("%s\n", out.dump().c_str());
     return;
   }
-  std::printf("bench %s %s: batch %lld, %d threads, BLAS core %s, %lld warm-up + %lld timed iterations\n",
-              a.model.c_str(), a.mode.c_str(), static_cast<long long>(a.batch_size), r.threads, r.blas_core.c_str(),
+  std::printf("bench %s %s %s: batch %lld, %d threads, BLAS core %s, %lld warm-up + %lld timed iterations\n",
+              a.model.c_str(), a.mode.c_str(), a.precision.c_str(), static_cast<long long>(a.batch_size), r.threads, r.blas_core.c_str(),
               static_cast<long long>(a.warmup), static_cast<long long>(a.iters));
   std::printf("%.1f images/s (median; min %.1f, max %.1f), %.1f GFLOP/s achieved (%.2f GFLOP per iteration), "
               "peak RSS %.0f MiB\n",
@@ -71,6 +74,7 @@ void register_bench(CLI::App& app) {
   cmd->add_option("--batch-size", args->batch_size, "images per step")->check(CLI::PositiveNumber);
   cmd->add_option("--iters", args->iters, "timed iterations")->check(CLI::PositiveNumber);
   cmd->add_option("--warmup", args->warmup, "untimed iterations first")->check(CLI::NonNegativeNumber);
+  add_precision_option(*cmd, args->precision, "f32, or bf16 (conv2d and linear under autocast)");
   cmd->add_option("--seed", args->seed, "seed of the weights and the synthetic batch");
   add_threads_option(*cmd, args->threads);
   cmd->add_flag("--json", args->json, "one JSON object on stdout");

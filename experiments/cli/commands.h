@@ -13,6 +13,8 @@ struct ExitStatus {
 
 void add_threads_option(CLI::App& cmd, int& threads);  // --threads (0 = all cores; env MIXGRAD_THREADS)
 void apply_threads(int threads);
+// --precision f32|bf16 (anything else is refused with the accepted values).
+CLI::Option* add_precision_option(CLI::App& cmd, std::string& precision, const std::string& help);
 
 void register_demo(CLI::App& app);
 void register_gradcheck(CLI::App& app);

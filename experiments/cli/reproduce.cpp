@@ -13,7 +13,7 @@ namespace mg::cli {
 
 void register_reproduce(CLI::App& app) {
   struct Args {
-    std::string preset = "smoke";
+    std::string preset = "smoke", precision = "f32";
     experiments::ReproduceOptions options;
     int threads = 0;
   };
@@ -33,10 +33,15 @@ void register_reproduce(CLI::App& app) {
   cmd->add_flag("--force", a->options.force, "overwrite an existing output directory");
   cmd->add_flag("--first-epoch", a->options.first_epoch_only,
                 "print the projection, train the first run for one epoch and stop (a check of the set-up)");
+  add_precision_option(*cmd, a->precision,
+                       "f32, or bf16: every run trains with conv2d and linear under autocast (the "
+                       "approximation's second derivatives stay f32)")
+      ->capture_default_str();
   add_threads_option(*cmd, a->threads);
   cmd->callback([a] {
     apply_threads(a->threads);
-    const experiments::Preset p = experiments::preset(a->preset);
+    experiments::Preset p = experiments::preset(a->preset);
+    p.train.precision = a->precision;  // each run's config.json and summary.json's "config" record it
     if (a->options.data_dir.empty()) a->options.data_dir = data::default_data_dir(p.train.dataset);
     MG_CHECK(!a->options.data_dir.empty(), "reproduce --preset ", p.name, " needs --data: the directory of ",
              p.train.dataset);

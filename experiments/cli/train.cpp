@@ -37,6 +37,10 @@ void register_train(CLI::App& app) {
   cmd->add_option("--train-subset", c.train_subset, "train on the first N images (-1 = all)")->capture_default_str();
   cmd->add_option("--seed", c.seed)->capture_default_str();
   cmd->add_option("--dtype", c.dtype)->capture_default_str()->check(CLI::IsMember({"f32", "f64"}));
+  add_precision_option(*cmd, c.precision,
+                       "f32, or bf16: conv2d and linear in bfloat16 with float32 accumulation, as PyTorch's CPU "
+                       "autocast (needs --dtype f32)")
+      ->capture_default_str();
   add_threads_option(*cmd, a->threads);
   cmd->add_option("--out", a->options.out, "run directory")->required();
   cmd->add_flag("--resume", a->options.resume, "continue the run in --out from its last checkpoint");

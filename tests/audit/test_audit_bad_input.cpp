@@ -109,6 +109,33 @@ TEST_CASE("audit dumps loss, logits, every gradient, buffers and the SGD step", 
                         w.at("features.1.running_var").values.to(DType::F32), 0));
 }
 
+TEST_CASE("audit --precision bf16 runs float32 under autocast and refuses --dtype f64", "[audit][bf16][bad-input]") {
+  TempDir dir;
+  write_safetensors(dir.file("W.st"), weights_of("smallcnn"));
+  write_safetensors(dir.file("B.st"), batch_of(2, false));
+  const auto f32 = run_audit(dir, "smallcnn", "--dtype f32");
+  REQUIRE(f32.status == 0);
+  const SafeTensorsFile g32 = read_safetensors(dir.file("G.st"));
+
+  const auto bf16 = run_audit(dir, "smallcnn", "--precision bf16");  // no --dtype: bf16 implies f32
+  INFO(bf16.output);
+  REQUIRE(bf16.status == 0);
+  const SafeTensorsFile g = read_safetensors(dir.file("G.st"));
+  CHECK(g.metadata.at("precision") == "bf16");
+  CHECK(g.metadata.at("dtype") == "f32");
+  CHECK(g.at("logits").dtype() == "F32");
+  // bf16-rounded logits: close to float32's, but not equal to them.
+  CHECK(test::all_close(g.at("logits").values, g32.at("logits").values, 5e-2));
+  CHECK_FALSE(test::all_close(g.at("logits").values, g32.at("logits").values, 1e-6));
+
+  const auto refused = run_audit(dir, "smallcnn", "--precision bf16 --dtype f64");
+  CHECK(refused.status != 0);
+  CHECK_THAT(refused.output, Catch::Contains("--dtype f64"));
+  const auto unknown = run_audit(dir, "smallcnn", "--precision fp16");
+  CHECK(unknown.status != 0);
+  CHECK_THAT(unknown.output, Catch::Contains("--precision"));
+}
+
 TEST_CASE("audit rejects weight files that do not fit the model", "[audit][bad-input]") {
   TempDir dir;
   write_safetensors(dir.file("B.st"), batch_of(2, false));

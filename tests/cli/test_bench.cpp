@@ -85,6 +85,21 @@ TEST_CASE("bench: the other models run", "[cli][bench]") {
   }
 }
 
+TEST_CASE("bench: --precision bf16 runs the same step under autocast", "[cli][bench][bf16]") {
+  for (const std::string mode : {"train", "eval", "fgsm"}) {
+    INFO(mode);
+    const std::string args = "--model smallcnn-bn --mode " + mode + " --batch-size 4 --iters 1 --warmup 1 --threads 2";
+    const nlohmann::json f32 = bench_json(args), bf16 = bench_json(args + " --precision bf16");
+    CHECK(f32["precision"] == "f32");
+    CHECK(bf16["precision"] == "bf16");
+    CHECK(bf16["flops_per_iter"] == f32["flops_per_iter"]);
+    // The checksum (the last iteration's loss) moves by bf16 rounding: near float32's, not equal to it.
+    CHECK(bf16["checksum"].get<double>() == Approx(f32["checksum"].get<double>()).epsilon(0.05));
+    CHECK(bf16["checksum"].get<double>() != f32["checksum"].get<double>());
+  }
+  CHECK(run_command(mixgrad_binary() + " bench --precision fp16").status != 0);
+}
+
 TEST_CASE("bench: bad arguments are rejected", "[cli][bench]") {
   CHECK(run_command(mixgrad_binary() + " bench --mode sprint").status != 0);
   CHECK(run_command(mixgrad_binary() + " bench --model resnet9000").status != 0);

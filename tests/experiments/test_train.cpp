@@ -147,6 +147,90 @@ TEST_CASE("an f64 run trains, evaluates, attacks and is analysed end to end", "[
   CHECK(std::isfinite(nlohmann::json::parse(analysed.output)["approximation"][0]["l_mix"].get<double>()));
 }
 
+TEST_CASE("a bf16 run records its precision, resumes and thread-counts to the same bits, and evaluates in bf16",
+          "[experiments][train][bf16]") {
+  TempDir tmp;
+  mg::test::write_synthetic_cifar(tmp.path / "data", 16, 32);
+  const fs::path bf16 = tmp.path / "bf16", interrupted = tmp.path / "interrupted", f32 = tmp.path / "f32";
+  const auto trained = run_command(train_command(tmp.path / "data", bf16, "--epochs 2 --threads 2 --precision bf16"));
+  INFO(trained.output);
+  REQUIRE(trained.status == 0);
+  std::ifstream config_file(bf16 / "config.json");
+  CHECK(nlohmann::json::parse(config_file)["precision"] == "bf16");
+  const auto metrics = read_metrics(bf16);
+  REQUIRE(metrics.size() == 2);
+  CHECK(std::isfinite(metrics[1]["test_loss"].get<double>()));
+
+  // Interrupted after one epoch on one thread, resumed on two: the same bits.
+  REQUIRE(run_command(train_command(tmp.path / "data", interrupted,
+                                    "--epochs 2 --threads 1 --stop-after 1 --precision bf16")).status == 0);
+  const auto resumed =
+      run_command(mg::test::mixgrad_binary() + " train --out " + interrupted.string() + " --resume --quiet --threads 2");
+  INFO(resumed.output);
+  REQUIRE(resumed.status == 0);
+  CHECK(read_metrics(interrupted) == metrics);
+  CHECK(same_weights(bf16, interrupted));
+
+  // Without the AVX-512 BF16 instruction (switched off; emulated products): the same bits. On a CPU without it
+  // both runs are emulated and this only repeats the run.
+  const fs::path emulated = tmp.path / "emulated";
+  REQUIRE(run_command("MIXGRAD_NO_BF16=1 " + train_command(tmp.path / "data", emulated,
+                                                           "--epochs 2 --threads 2 --precision bf16")).status == 0);
+  CHECK(read_metrics(emulated) == metrics);
+  CHECK(same_weights(bf16, emulated));
+
+  // bf16 really ran: the float32 run with the same seed ends elsewhere.
+  REQUIRE(run_command(train_command(tmp.path / "data", f32, "--epochs 2 --threads 2")).status == 0);
+  CHECK_FALSE(same_weights(bf16, f32));
+
+  // eval runs in the run's precision unless told otherwise.
+  const std::string eval = mg::test::mixgrad_binary() + " eval --run " + bf16.string() + " --eps 0,8 2>/dev/null";
+  const auto in_bf16 = run_command(eval), in_f32 = run_command(eval + " --precision f32");
+  INFO(in_bf16.output << in_f32.output);
+  REQUIRE(in_bf16.status == 0);
+  REQUIRE(in_f32.status == 0);
+  const auto report_bf16 = nlohmann::json::parse(in_bf16.output), report_f32 = nlohmann::json::parse(in_f32.output);
+  CHECK(report_bf16["precision"] == "bf16");
+  CHECK(report_f32["precision"] == "f32");
+  // (eval's batches are larger than training's evaluation ones: the float32 sums differ in their last bits)
+  const double loss_bf16 = report_bf16["results"][0]["loss"], loss_f32 = report_f32["results"][0]["loss"];
+  CHECK(loss_bf16 == Approx(metrics[1]["test_loss"].get<double>()).epsilon(1e-6));
+  CHECK(std::abs(loss_bf16 - loss_f32) > 1e-4);
+}
+
+TEST_CASE("preact-resnet18 in bf16: the same bits on 1 and 2 threads and without vdpbf16ps", "[experiments][train][bf16]") {
+  TempDir tmp;
+  mg::test::write_synthetic_cifar(tmp.path / "data", 2, 4);  // 10 training images: 3 steps of batch 4
+  const std::string args = "--model preact-resnet18 --epochs 1 --batch-size 4 --precision bf16";
+  auto train = [&](const std::string& name, const std::string& env, const std::string& extra) {
+    const auto r = run_command(env + " " + train_command(tmp.path / "data", tmp.path / name, args + " " + extra));
+    INFO(r.output);
+    REQUIRE(r.status == 0);
+  };
+  train("two", "", "--threads 2");
+  train("one", "", "--threads 1");
+  train("emulated", "MIXGRAD_NO_BF16=1", "--threads 2");
+  CHECK(read_metrics(tmp.path / "one") == read_metrics(tmp.path / "two"));
+  CHECK(same_weights(tmp.path / "one", tmp.path / "two"));
+  CHECK(read_metrics(tmp.path / "emulated") == read_metrics(tmp.path / "two"));
+  CHECK(same_weights(tmp.path / "emulated", tmp.path / "two"));
+}
+
+TEST_CASE("bf16 with float64, or an unknown precision, is refused before anything is written",
+          "[experiments][train][bf16][bad-input]") {
+  TempDir tmp;
+  mg::test::write_synthetic_cifar(tmp.path / "data", 8, 8);
+  const fs::path run = tmp.path / "run";
+  const auto f64 = run_command(train_command(tmp.path / "data", run, "--epochs 1 --precision bf16 --dtype f64"));
+  CHECK(f64.status != 0);
+  CHECK_THAT(f64.output, Catch::Contains("precision bf16") && Catch::Contains("dtype f64"));
+  CHECK_FALSE(fs::exists(run / "config.json"));
+  const auto fp16 = run_command(train_command(tmp.path / "data", run, "--epochs 1 --precision fp16"));
+  CHECK(fp16.status != 0);
+  CHECK_THAT(fp16.output, Catch::Contains("--precision") && Catch::Contains("fp16"));
+  CHECK_FALSE(fs::exists(run / "config.json"));
+}
+
 TEST_CASE("a one-cycle schedule too short for its warm-up is refused with the step counts, before training",
           "[experiments][train][schedule]") {
   TempDir tmp;
