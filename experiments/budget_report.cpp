@@ -2,9 +2,9 @@
 // mixup overtakes ERM (or that it does not within the budgets run).
 #include <algorithm>
 #include <cmath>
-#include <map>
 #include <cstdio>
 #include <filesystem>
+#include <map>
 #include <sstream>
 
 #include "core/atomic_file.h"
@@ -24,6 +24,12 @@ std::string cell(const nlohmann::json& s, double scale, int digits) {
   std::string text = fmt(s["mean"].get<double>() * scale, digits);
   if (s["values"].size() > 1) text += " ± " + fmt(s["std"].get<double>() * scale, digits);
   return text;
+}
+
+// "+1.23" / "-0.45": mixup's lead (× scale).
+std::string signed_fmt(const nlohmann::json& v, double scale, int digits) {
+  const double x = v.get<double>() * scale;
+  return (x > 0 ? "+" : x < 0 ? "−" : "±") + fmt(std::abs(x), digits);
 }
 
 std::string holds(bool v) { return v ? "**holds**" : "**does not hold**"; }
@@ -119,16 +125,20 @@ void write_budget_report(const nlohmann::json& s, const std::string& out) {
   std::vector<bool> clean, gen;
   std::map<std::string, std::vector<bool>> rob;
   for (const auto& row : claims["per_budget"]) {
+    const auto& d = row["difference"];
     clean.push_back(row["clean_accuracy"]);
     gen.push_back(row["generalization"]);
-    r << "- **" << row["epochs"] << " epochs**: (G) " << holds(row["generalization"]) << "; (R) ";
+    r << "- **" << row["epochs"] << " epochs**: (G) " << holds(row["generalization"]) << " (mixup's gap − ERM's "
+      << signed_fmt(d["gap_loss"], 1, 4) << "); (R) ";
     bool first = true;
     for (auto it = row["robustness"].begin(); it != row["robustness"].end(); ++it) {
       rob[it.key()].push_back(it.value());
-      r << (first ? "" : ", ") << "ε = " << it.key() << "/255 " << holds(it.value());
+      r << (first ? "" : ", ") << "ε = " << it.key() << "/255 " << holds(it.value()) << " ("
+        << signed_fmt(d["fgsm_acc"][it.key()], 100, 2) << " points)";
       first = false;
     }
-    r << "; clean accuracy: mixup " << (row["clean_accuracy"].get<bool>() ? "higher" : "not higher") << ".\n";
+    r << "; clean accuracy: mixup " << (row["clean_accuracy"].get<bool>() ? "higher" : "not higher") << " ("
+      << signed_fmt(d["clean_acc"], 100, 2) << " points).\n";
   }
   r << "\n## Crossover\n\n";
   r << "- Clean accuracy: " << crossover_text(claims["crossover"]["clean_accuracy"], b, clean) << ".\n";

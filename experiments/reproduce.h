@@ -15,14 +15,6 @@
 
 namespace mg::experiments {
 
-// One run of a budget preset: its method ("erm" or "mixup", α = 1), its length in epochs (a full schedule of
-// that length) and its seed.
-struct PresetRun {
-  std::string method;
-  int64_t epochs = 0;
-  uint64_t seed = 0;
-};
-
 struct Preset {
   std::string name;
   TrainConfig train;                      // shared by ERM and mixup; mixup sets mixup_alpha = 1
@@ -31,9 +23,9 @@ struct Preset {
   int64_t analyze_samples = 128;
   int draws = 8;
   std::string description;
-  // Non-empty: a budget preset (experiments/budget.h). Each entry is one run with its own run directory,
-  // train.epochs replaced by the entry's; `seeds` is then unused.
-  std::vector<PresetRun> runs;
+  // Non-empty: a budget preset (experiments/budget.h): ERM and mixup for each seed at each of these training
+  // lengths in epochs, every one a separate run with a full schedule of that length (train.epochs unused).
+  std::vector<int64_t> budgets;
 };
 
 Preset preset(const std::string& name);  // "smoke", "cpu", "fashion", "svhn", "paper", "budget"; else mg::Error listing them

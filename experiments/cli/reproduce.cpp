@@ -21,8 +21,8 @@ void register_reproduce(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand("reproduce", "the paper's claims: ERM vs mixup, FGSM, gap, approximation; writes a report");
   cmd->add_option("--preset", a->preset,
                   "smoke (minutes), cpu (a CPU afternoon), fashion (Fashion-MNIST, under an hour), svhn (WRN-16-8, "
-                  "the paper's Fig. 1a), paper (PreAct ResNet-18, 200 epochs) or budget (ERM vs mixup at 2, 4, 8, 16 "
-                  "epochs: when does mixup start to win?)")
+                  "the paper's Fig. 1a), paper (PreAct ResNet-18, 200 epochs) or budget (ERM vs mixup at 4, 8, 16, 32 "
+                  "epochs, about 90 minutes: when does mixup start to win?)")
       ->capture_default_str();
   cmd->add_option("--data", a->options.data_dir,
                   "the preset's dataset directory (CIFAR-10: cifar-10-batches-bin; default: the dataset's Debian "
