@@ -32,6 +32,9 @@ std::string signed_fmt(const nlohmann::json& v, double scale, int digits) {
   return (x > 0 ? "+" : x < 0 ? "−" : "±") + fmt(std::abs(x), digits);
 }
 
+// "1 epoch", "4 epochs".
+std::string epochs(int64_t n) { return std::to_string(n) + (n == 1 ? " epoch" : " epochs"); }
+
 std::string holds(bool v) { return v ? "**holds**" : "**does not hold**"; }
 
 // What the crossover of one measure says, over budgets `b` with mixup winning at `wins`.
@@ -44,17 +47,16 @@ std::string crossover_text(const nlohmann::json& from, const std::vector<int64_t
     std::string at;
     for (size_t i = 0; i < b.size(); ++i)
       if (wins[i]) at += (at.empty() ? "" : ", ") + std::to_string(b[i]);
-    return "mixup is ahead only at " + at + " epochs and behind at the longest budget (" + std::to_string(b.back()) +
-           " epochs): no lasting crossover within the budget";
+    return "mixup is ahead only at " + at + (n_wins == 1 && at == "1" ? " epoch" : " epochs") +
+           " and behind at the longest budget (" + epochs(b.back()) + "): no lasting crossover within the budget";
   }
   const int64_t f = from.get<int64_t>();
   if (f == b.front()) return "mixup is ahead at every budget run (" + range + "): no crossover, it leads throughout";
   int64_t before = b.front();
   for (int64_t e : b)
     if (e < f) before = e;
-  return "mixup is ahead from " + std::to_string(f) + " epochs on (at every budget ≥ " + std::to_string(f) +
-         " run) and not at " + std::to_string(before) + " epochs: the crossover lies between " + std::to_string(before) +
-         " and " + std::to_string(f) + " epochs";
+  return "mixup is ahead from " + epochs(f) + " on (at every budget ≥ " + std::to_string(f) + " run) and not at " +
+         epochs(before) + ": the crossover lies between " + std::to_string(before) + " and " + epochs(f);
 }
 
 }  // namespace
@@ -128,7 +130,7 @@ void write_budget_report(const nlohmann::json& s, const std::string& out) {
     const auto& d = row["difference"];
     clean.push_back(row["clean_accuracy"]);
     gen.push_back(row["generalization"]);
-    r << "- **" << row["epochs"] << " epochs**: (G) " << holds(row["generalization"]) << " (mixup's gap − ERM's "
+    r << "- **" << epochs(row["epochs"].get<int64_t>()) << "**: (G) " << holds(row["generalization"]) << " (mixup's gap − ERM's "
       << signed_fmt(d["gap_loss"], 1, 4) << "); (R) ";
     bool first = true;
     for (auto it = row["robustness"].begin(); it != row["robustness"].end(); ++it) {
@@ -140,7 +142,8 @@ void write_budget_report(const nlohmann::json& s, const std::string& out) {
     r << "; clean accuracy: mixup " << (row["clean_accuracy"].get<bool>() ? "higher" : "not higher") << " ("
       << signed_fmt(d["clean_acc"], 100, 2) << " points).\n";
   }
-  r << "\n## Crossover\n\n";
+  r << "\n## Crossover\n\nWhere mixup overtakes ERM, per measure (\"ahead\": a higher clean or FGSM accuracy, a smaller "
+       "loss gap):\n\n";
   r << "- Clean accuracy: " << crossover_text(claims["crossover"]["clean_accuracy"], b, clean) << ".\n";
   r << "- Loss gap (G): " << crossover_text(claims["crossover"]["generalization"], b, gen) << ".\n";
   for (auto it = claims["crossover"]["robustness"].begin(); it != claims["crossover"]["robustness"].end(); ++it)

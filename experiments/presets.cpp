@@ -2,12 +2,34 @@
 // afternoon; fashion: the same on Fashion-MNIST (the paper's appendix repeats its experiments on other
 // datasets) in under an hour; budget: ERM vs mixup at 4, 8, 16, 32 epochs of the cpu recipe, in about 90 minutes;
 // paper: the paper's recipe (PreAct ResNet-18, 200 epochs), for big machines.
+#include <algorithm>
+
 #include "core/error.h"
 #include "experiments/reproduce.h"
 
 namespace mg::experiments {
 
 std::vector<std::string> preset_names() { return {"smoke", "cpu", "fashion", "svhn", "paper", "budget"}; }
+
+void set_budgets(Preset& p, const std::vector<int64_t>& budgets) {
+  MG_CHECK(p.name == "budget", "--budgets applies to --preset budget only, not to '", p.name, "'");
+  MG_CHECK(!budgets.empty(), "--budgets needs at least one number of epochs");
+  std::vector<int64_t> sorted = budgets;
+  std::sort(sorted.begin(), sorted.end());
+  for (size_t i = 0; i < sorted.size(); ++i)
+    MG_CHECK(sorted[i] > 0 && (i == 0 || sorted[i] != sorted[i - 1]),
+             "--budgets must be distinct positive numbers of epochs, got ", sorted[i]);
+  p.budgets = sorted;
+  p.train.epochs = sorted.back();  // unused: every run has its budget's length
+  std::string lengths;
+  for (size_t i = 0; i < sorted.size(); ++i)
+    lengths += (i == 0 ? "" : i + 1 == sorted.size() ? " and " : ", ") + std::to_string(sorted[i]);
+  p.description =
+      "when does mixup start to win? smallcnn-bn on all 50,000 CIFAR-10 training images, ERM and mixup (α = 1) "
+      "trained for " + lengths + (sorted.size() == 1 && sorted[0] == 1 ? " epoch" : " epochs") +
+      ", each a full one-cycle schedule of that length (max lr 0.05, pct_start 0.25), batch 128, SGD nesterov 0.9, "
+      "weight decay 5e-4, crop + flip";
+}
 
 Preset preset(const std::string& name) {
   Preset p;
@@ -55,16 +77,8 @@ Preset preset(const std::string& name) {
     if (name == "budget") {  // the cpu recipe at four lengths, each a full one-cycle schedule
       // 4 + 8 + 16 + 32 = 60 epochs per method: about 90 minutes at the cpu preset's measured 0.75 min per epoch
       // (2 cores, evaluation included); 15 epochs, where the cpu preset has mixup behind, lies inside the range.
-      p.budgets = {4, 8, 16, 32};
-      t.epochs = p.budgets.back();  // unused: every run has its budget's length
       p.seeds = 1;
-      std::string lengths;
-      for (size_t i = 0; i < p.budgets.size(); ++i)
-        lengths += (i == 0 ? "" : i + 1 == p.budgets.size() ? " and " : ", ") + std::to_string(p.budgets[i]);
-      p.description =
-          "when does mixup start to win? smallcnn-bn on all 50,000 CIFAR-10 training images, ERM and mixup (α = 1) "
-          "trained for " + lengths + " epochs, each a full one-cycle schedule of that length (max lr 0.05, pct_start "
-          "0.25), batch 128, SGD nesterov 0.9, weight decay 5e-4, crop + flip";
+      set_budgets(p, {4, 8, 16, 32});
     }
   } else if (name == "svhn") {
     // The paper's Fig. 1a setting, WRN-16-8 on SVHN, with the WRN paper's SVHN schedule (Zagoruyko & Komodakis

@@ -30,6 +30,9 @@ struct Preset {
 
 Preset preset(const std::string& name);  // "smoke", "cpu", "fashion", "svhn", "paper", "budget"; else mg::Error listing them
 std::vector<std::string> preset_names();
+// The budget preset at other lengths (reproduce --budgets): sorts them and rewrites the description; refuses
+// another preset, and budgets that are not distinct positive numbers of epochs.
+void set_budgets(Preset& preset, const std::vector<int64_t>& budgets);
 
 struct ReproduceOptions {
   std::string data_dir, out;

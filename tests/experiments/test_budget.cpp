@@ -134,6 +134,23 @@ TEST_CASE("budget preset: the CLI prints the projection of every run before trai
   const nlohmann::json config = read_json(tmp.path / "out/runs/erm-e4-seed0/config.json");
   CHECK(config["epochs"] == 4);  // the shortest budget's full schedule, of which one epoch ran
   CHECK(mg::test::read_metrics(tmp.path / "out/runs/erm-e4-seed0").size() == 1);
+
+  // --budgets: other lengths, sorted; refused for another preset or repeated lengths, before anything is written.
+  const std::string base = mg::test::mixgrad_binary() + " reproduce --data " + (tmp.path / "data").string() +
+                           " --first-epoch --threads 2 --out ";
+  const auto other = mg::test::run_command(base + (tmp.path / "other").string() + " --preset budget --budgets 3,2");
+  INFO(other.output);
+  REQUIRE(other.status == 0);
+  CHECK_THAT(other.output, Catch::Contains("for 4 runs, 10 epochs in all") && Catch::Contains("2 and 3 epochs"));
+  CHECK(read_json(tmp.path / "other/runs/erm-e2-seed0/config.json")["epochs"] == 2);
+  const auto smoke = mg::test::run_command(base + (tmp.path / "smoke").string() + " --preset smoke --budgets 2");
+  CHECK(smoke.status != 0);
+  CHECK_THAT(smoke.output, Catch::Contains("--budgets applies to --preset budget only") && Catch::Contains("smoke"));
+  const auto twice = mg::test::run_command(base + (tmp.path / "twice").string() + " --preset budget --budgets 2,2");
+  CHECK(twice.status != 0);
+  CHECK_THAT(twice.output, Catch::Contains("distinct positive"));
+  CHECK_FALSE(fs::exists(tmp.path / "smoke"));
+  CHECK_FALSE(fs::exists(tmp.path / "twice"));
 }
 
 namespace {
