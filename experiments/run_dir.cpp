@@ -75,8 +75,6 @@ std::string previous_checkpoint_path(const std::string& run_dir) {
 
 namespace {
 
-constexpr const char* kFormat = "mixgrad-checkpoint-1";
-
 // FNV-1a over every tensor's name and bytes, in order: detects corruption the format checks cannot.
 std::string checksum(const std::vector<SafeTensor>& tensors) {
   uint64_t h = 1469598103934665603ull;
@@ -110,60 +108,25 @@ void add_entries(std::vector<SafeTensor>& out, const std::string& prefix, const 
   }
 }
 
-// A double as C99 hex-float text, which reads back to the same bits.
-std::string exact_text(double v) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%a", v);
-  return buf;
-}
-
 }  // namespace
 
 void save_checkpoint(const std::string& path, const Checkpoint& c) {
   std::vector<SafeTensor> tensors;
   add_entries(tensors, "model.", c.model);
   add_entries(tensors, "optim.", c.optimizer);
-  write_safetensors(path, tensors,
-                    {{"format", kFormat},
-                     {"epochs_done", std::to_string(c.epochs_done)},
-                     {"batches_done", std::to_string(c.batches_done)},
-                     {"epoch_objective_sum", exact_text(c.epoch_objective_sum)},
-                     {"epoch_samples", std::to_string(c.epoch_samples)},
-                     {"epoch_seconds", exact_text(c.epoch_seconds)},
-                     {"config", c.config.dump()},
-                     {"history", c.history.dump()},
-                     {"checksum", checksum(tensors)}});
+  std::map<std::string, std::string> metadata = checkpoint_metadata(c);
+  metadata["checksum"] = checksum(tensors);
+  write_safetensors(path, tensors, metadata);
 }
 
 Checkpoint load_checkpoint(const std::string& path) {
   const SafeTensorsFile file = read_safetensors(path);
-  auto meta = [&](const char* key) -> const std::string& {
-    auto it = file.metadata.find(key);
-    MG_CHECK(it != file.metadata.end(), path, " is not a mixgrad checkpoint (no '", key, "' in its metadata)");
-    return it->second;
-  };
-  MG_CHECK(meta("format") == kFormat, path, ": unsupported checkpoint format '", meta("format"), "', expected ", kFormat);
-  MG_CHECK(meta("checksum") == checksum(file.tensors), path, ": checksum mismatch (stored ", meta("checksum"),
-           ", computed ", checksum(file.tensors), "): the file is corrupt");
-  auto optional_meta = [&](const char* key) {  // absent in checkpoints written before mid-epoch ones existed
-    auto it = file.metadata.find(key);
-    return it == file.metadata.end() ? std::string("0") : it->second;
-  };
   Checkpoint c;
-  try {
-    c.epochs_done = std::stoll(meta("epochs_done"));
-    c.batches_done = std::stoll(optional_meta("batches_done"));
-    c.epoch_objective_sum = std::stod(optional_meta("epoch_objective_sum"));
-    c.epoch_samples = std::stoll(optional_meta("epoch_samples"));
-    c.epoch_seconds = std::stod(optional_meta("epoch_seconds"));
-    c.config = nlohmann::json::parse(meta("config"));
-    c.history = nlohmann::json::parse(meta("history"));
-  } catch (const std::exception& e) {
-    MG_FAIL(path, ": unreadable checkpoint metadata: ", e.what());
-  }
-  MG_CHECK(c.epochs_done >= 0 && c.batches_done >= 0 && c.epoch_samples >= 0, path,
-           ": checkpoint position must be non-negative, got epochs_done ", c.epochs_done, ", batches_done ",
-           c.batches_done, ", epoch_samples ", c.epoch_samples);
+  static_cast<CheckpointPosition&>(c) = parse_checkpoint_metadata(path, file.metadata);
+  const auto stored = file.metadata.find("checksum");
+  MG_CHECK(stored != file.metadata.end(), path, " is not a mixgrad checkpoint (no 'checksum' in its metadata)");
+  MG_CHECK(stored->second == checksum(file.tensors), path, ": checksum mismatch (stored ", stored->second,
+           ", computed ", checksum(file.tensors), "): the file is corrupt");
   for (const SafeTensor& t : file.tensors) {
     const bool model = t.name.rfind("model.", 0) == 0, optim = t.name.rfind("optim.", 0) == 0;
     MG_CHECK(model || optim, path, ": unexpected tensor '", t.name, "' in a checkpoint");

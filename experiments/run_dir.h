@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "experiments/checkpoint_metadata.h"
 #include "experiments/run_lock.h"
 #include "nn/module.h"
 
@@ -19,18 +20,10 @@ std::string read_text(const std::string& path);  // throws naming the file when 
 // directory another live process holds is an error naming that process.
 RunLock prepare_run_dir(const std::string& dir, bool resume, bool force);
 
-struct Checkpoint {
-  int64_t epochs_done = 0;             // completed epochs
-  // A mid-epoch checkpoint (time-based or at a requested stop) also records how far epoch `epochs_done` got:
-  // the batches already trained and their running objective, so a resumed run continues it exactly.
-  int64_t batches_done = 0;
-  double epoch_objective_sum = 0.0;    // Σ loss × batch size over those batches
-  int64_t epoch_samples = 0;
-  double epoch_seconds = 0.0;          // training time those batches took
-  std::vector<nn::StateEntry> model;   // the model's state_dict
+// A checkpoint: its position, config and history (checkpoint_metadata.h) and the tensors.
+struct Checkpoint : CheckpointPosition {
+  std::vector<nn::StateEntry> model;      // the model's state_dict
   std::vector<nn::StateEntry> optimizer;  // momentum buffers by parameter name
-  nlohmann::json config;               // the run's configuration
-  nlohmann::json history = nlohmann::json::array();  // metrics of the completed epochs
 };
 
 std::string checkpoint_path(const std::string& run_dir);           // the newest checkpoint

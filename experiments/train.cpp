@@ -130,14 +130,15 @@ nlohmann::json train(const TrainConfig& config_in, const TrainOptions& opt) {
     c = TrainConfig::from_json(checkpoint.config);
     if (!data_dir.empty()) c.data_dir = data_dir;
   }
+  try {
+    c.validate();
+  } catch (const Error& e) {
+    if (!opt.resume) throw;
+    MG_FAIL(checkpoint_path(opt.out), ": ", e.what());
+  }
   const DType dtype = c.dtype == "f64" ? DType::F64 : DType::F32;
-  MG_CHECK(c.dtype == "f32" || c.dtype == "f64", "dtype must be f32 or f64, got '", c.dtype, "'");
   const nn::Precision precision = nn::parse_precision(c.precision);
-  MG_CHECK(precision == nn::Precision::f32 || dtype == DType::F32, "precision ", c.precision,
-           " autocasts a float32 model; it cannot be combined with dtype ", c.dtype);
-  MG_CHECK(c.epochs > 0 && c.batch_size > 0, "epochs and batch size must be positive");
   const MixupMode mode = c.mixup_mode == "elem" ? MixupMode::Elem : MixupMode::Batch;
-  MG_CHECK(c.mixup_mode == "batch" || c.mixup_mode == "elem", "mixup mode must be batch or elem, got '", c.mixup_mode, "'");
 
   const data::Splits splits = data::load_dataset(c.dataset, c.data_dir);
   const data::Dataset& train_set = splits.train;
@@ -181,8 +182,10 @@ nlohmann::json train(const TrainConfig& config_in, const TrainOptions& opt) {
 
   // A checkpoint after `running.batches` batches of epoch `epoch` (all of them and evaluated: epoch + 1, 0).
   auto save = [&](int64_t epochs_done, const EpochRunning& running) {
-    save_run_checkpoint(opt.out, {epochs_done, running.batches, running.objective_sum, running.samples,
-                                  running.seconds, model->state_dict(), sgd.state_dict(), c.to_json(), history});
+    save_run_checkpoint(opt.out, {{epochs_done, running.batches, running.objective_sum, running.samples,
+                                   running.seconds, c.to_json(), history},
+                                  model->state_dict(),
+                                  sgd.state_dict()});
     saved_once = true;
     timer.reset();
   };

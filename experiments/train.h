@@ -41,6 +41,9 @@ struct TrainConfig {
 
   nlohmann::json to_json() const;
   static TrainConfig from_json(const nlohmann::json& j);  // throws naming a bad key or value
+  // Throws naming the first field outside what train() accepts (the CLI's checks, repeated for a config
+  // read back from a checkpoint on --resume); the dataset and model names are checked where they are used.
+  void validate() const;
 };
 
 struct TrainOptions {

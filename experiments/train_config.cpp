@@ -1,4 +1,6 @@
 // TrainConfig <-> JSON (config.json and the copy inside every checkpoint).
+#include <cmath>
+
 #include "core/error.h"
 #include "experiments/train.h"
 
@@ -52,6 +54,44 @@ TrainConfig TrainConfig::from_json(const nlohmann::json& j) {
   get("dtype", c.dtype);
   get("precision", c.precision);  // absent in runs from before bf16: f32
   return c;
+}
+
+void TrainConfig::validate() const {
+  auto finite_at_least = [](const char* key, double v, double lowest) {
+    MG_CHECK(std::isfinite(v) && v >= lowest, "config: '", key, "' is ", v, ", expected a finite number >= ", lowest);
+  };
+  auto one_of = [](const char* key, const std::string& v, std::initializer_list<const char*> accepted) {
+    std::string list;
+    for (const char* a : accepted) {
+      if (v == a) return;
+      list += list.empty() ? a : std::string(", ") + a;
+    }
+    MG_FAIL("config: '", key, "' is '", v, "', expected one of ", list);
+  };
+  MG_CHECK(!dataset.empty() && !model.empty(), "config: 'dataset' and 'model' must be named, got '", dataset, "' and '",
+           model, "'");
+  MG_CHECK(epochs > 0 && batch_size > 0, "config: 'epochs' and 'batch_size' must be positive, got ", epochs, " and ",
+           batch_size);
+  finite_at_least("lr", lr, 0.0);
+  finite_at_least("momentum", momentum, 0.0);
+  finite_at_least("weight_decay", weight_decay, 0.0);
+  MG_CHECK(!nesterov || momentum > 0.0, "config: 'nesterov' needs a positive 'momentum', got ", momentum);
+  one_of("schedule", schedule, {"constant", "multistep", "cosine", "onecycle"});
+  for (int64_t m : milestones) MG_CHECK(m >= 0, "config: 'milestones' must be epochs >= 0, got ", m);
+  finite_at_least("gamma", gamma, 0.0);
+  MG_CHECK(std::isfinite(pct_start) && pct_start >= 0.0 && pct_start <= 1.0, "config: 'pct_start' is ", pct_start,
+           ", expected a number in [0, 1]");
+  MG_CHECK(warmup_epochs >= 0, "config: 'warmup_epochs' must be >= 0, got ", warmup_epochs);
+  finite_at_least("mixup_alpha", mixup_alpha, 0.0);
+  one_of("mixup_mode", mixup_mode, {"batch", "elem"});
+  MG_CHECK(train_subset == -1 || train_subset > 0, "config: 'train_subset' is ", train_subset,
+           ", expected -1 (all) or a positive count");
+  MG_CHECK(eval_train_subset == -1 || eval_train_subset > 0, "config: 'eval_train_subset' is ", eval_train_subset,
+           ", expected -1 (as trained) or a positive count");
+  one_of("dtype", dtype, {"f32", "f64"});
+  one_of("precision", precision, {"f32", "bf16"});
+  MG_CHECK(precision == "f32" || dtype == "f32", "config: precision ", precision,
+           " autocasts a float32 model; it cannot be combined with dtype ", dtype);
 }
 
 }  // namespace mg::experiments

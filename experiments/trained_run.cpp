@@ -14,7 +14,12 @@ TrainedRun load_trained_run(const std::string& run_dir, const std::string& data_
   MG_CHECK(std::filesystem::is_directory(run_dir), "run directory ", run_dir, " does not exist");
   Checkpoint ckpt = load_checkpoint(checkpoint_path(run_dir));
   TrainedRun run;
-  run.config = TrainConfig::from_json(ckpt.config);
+  try {
+    run.config = TrainConfig::from_json(ckpt.config);
+    run.config.validate();
+  } catch (const Error& e) {
+    MG_FAIL(checkpoint_path(run_dir), ": ", e.what());
+  }
   if (!data_dir.empty()) run.config.data_dir = data_dir;
   run.epochs_done = ckpt.epochs_done;
   run.data = data::load_dataset(run.config.dataset, run.config.data_dir);

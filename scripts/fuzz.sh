@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
-# Builds the dataset parsers' libFuzzer targets (datasets/fuzz/fuzz_*.cpp) with clang++-14 and
-# -fsanitize=fuzzer,address,undefined, compiling the few datasets sources they need directly (no CMake),
-# then runs each for SECONDS seconds from a small generated seed corpus.
-# Usage: scripts/fuzz.sh [SECONDS=20] [TARGET...]   targets: cifar idx idx_gzip image svhn (default: all)
+# Builds the libFuzzer targets (*/fuzz/fuzz_*.cpp) with clang++-14 and -fsanitize=fuzzer,address,undefined,
+# compiling the few sources each needs directly (no CMake), then runs each for SECONDS seconds from a small
+# generated seed corpus.
+# Usage: scripts/fuzz.sh [SECONDS=20] [TARGET...]   SECONDS is per target.
+#   dataset parsers (datasets/fuzz): cifar idx idx_gzip image svhn
+#   run files (experiments/fuzz): config (config.json on --resume), checkpoint (a checkpoint's metadata),
+#     cli_lists (--eps, --milestones); and the safetensors container (core/fuzz): safetensors
+#   default: all of them
 # svhn goes through Debian's matio (not instrumented itself); its seeds are .mat files written by python3-scipy.
 # Exits non-zero when a target fails to build or finds a crash (the crashing input is kept in build-fuzz/).
 set -uo pipefail
@@ -11,7 +15,7 @@ cd "$(dirname "$0")/.."
 seconds=${1:-20}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(cifar idx idx_gzip image svhn)
+[ ${#targets[@]} -gt 0 ] || targets=(cifar idx idx_gzip image svhn config checkpoint cli_lists safetensors)
 
 cxx=${CXX_FUZZ:-clang++-14}
 command -v "$cxx" > /dev/null || { echo "fuzz: $cxx not found (Debian packages clang-14 and libclang-rt-14-dev)"; exit 1; }
@@ -26,6 +30,11 @@ sources_for() {  # the datasets sources each target links
     idx | idx_gzip) echo datasets/idx.cpp datasets/dataset.cpp datasets/file_io.cpp ;;
     image) echo datasets/image_decode.cpp datasets/image_guard.cpp "$out/stb_impl.o" datasets/file_io.cpp ;;
     svhn) echo datasets/svhn.cpp datasets/mat5_check.cpp datasets/dataset.cpp "$(pkg-config --libs matio)" ;;
+    config) echo experiments/train_config.cpp ;;
+    checkpoint) echo experiments/checkpoint_metadata.cpp experiments/train_config.cpp ;;
+    cli_lists) echo experiments/cli/list_args.cpp ;;
+    safetensors) echo core/safetensors.cpp core/tensor.cpp core/shape.cpp core/storage.cpp core/atomic_file.cpp \
+      core/parallel.cpp core/cpu.cpp -ltbb -lopenblas ;;
     *) echo "fuzz: unknown target $1" >&2; return 1 ;;
   esac
 }
@@ -33,8 +42,19 @@ sources_for() {  # the datasets sources each target links
 echo "fuzz: building seed generator"
 "$cxx" "${flags[@]}" datasets/fuzz/make_seeds.cpp datasets/file_io.cpp datasets/stb_impl.cpp -lz -o "$out/make_seeds" \
   || { echo "fuzz: FAILED to build make_seeds"; exit 1; }
+"$cxx" "${flags[@]}" experiments/fuzz/make_seeds.cpp experiments/checkpoint_metadata.cpp experiments/train_config.cpp \
+  -o "$out/make_run_seeds" || { echo "fuzz: FAILED to build make_run_seeds"; exit 1; }
 rm -rf "$out/seeds"
-"$out/make_seeds" "$out/seeds" || { echo "fuzz: FAILED to write seeds"; exit 1; }
+"$out/make_seeds" "$out/seeds" && "$out/make_run_seeds" "$out/seeds" || { echo "fuzz: FAILED to write seeds"; exit 1; }
+mkdir -p "$out/seeds/safetensors"
+/usr/bin/python3 - "$out/seeds/safetensors" <<'PY' || { echo "fuzz: FAILED to write safetensors seeds"; exit 1; }
+import sys
+import numpy as np
+sys.path.insert(0, "scripts")
+from safetensors_io import save
+save(f"{sys.argv[1]}/f32.safetensors", {"w": np.arange(6, dtype=np.float32).reshape(2, 3)}, {"format": "x"})
+save(f"{sys.argv[1]}/mixed.safetensors", {"a": np.zeros((), np.float64), "n": np.array([3], np.int64)})
+PY
 mkdir -p "$out/seeds/svhn"
 /usr/bin/python3 - "$out/seeds/svhn" <<'PY' || { echo "fuzz: FAILED to write svhn seeds"; exit 1; }
 import sys
@@ -59,7 +79,7 @@ for t in "${targets[@]}"; do
   srcs=$(sources_for "$t") || { failed=1; continue; }
   echo "fuzz: building fuzz_$t"
   # shellcheck disable=SC2086
-  if ! "$cxx" "${flags[@]}" "${san[@]}" "datasets/fuzz/fuzz_$t.cpp" $srcs -lz -o "$out/fuzz_$t"; then
+  if ! "$cxx" "${flags[@]}" "${san[@]}" */fuzz/"fuzz_$t.cpp" $srcs -lz -o "$out/fuzz_$t"; then
     echo "fuzz: FAILED to build fuzz_$t"
     failed=1
     continue

@@ -7,6 +7,7 @@
 #include "core/cpu.h"
 #include "core/gemm.h"
 #include "core/kernels/conv_avx512.h"
+#include "core/kernels/conv_memory.h"
 #include "core/parallel.h"
 #include "core/tensor.h"
 
@@ -204,29 +205,40 @@ void conv2d_weight_grad(const T* x, const T* gy, T* gw, const Conv2dShape& s) {
     std::fill(gw, gw + wsize, T(0));
     return;
   }
-  Tensor partial_holder;  // groups 1.. write here; group 0 writes gw
-  T* partials = groups > 1 ? scratch<T>(partial_holder, (groups - 1) * wsize) : nullptr;
-  parallel_for(0, groups, 1, [&](int64_t g0, int64_t g1) {
-    ChunkScratch<T> buf(s);
-    for (int64_t group = g0; group < g1; ++group) {
-      T* dst = group == 0 ? gw : partials + (group - 1) * wsize;
-      const int64_t first = group * chunks / groups, last = (group + 1) * chunks / groups;
-      for (int64_t chunk = first; chunk < last; ++chunk) {
-        const int64_t n0 = chunk * cs, m = std::min(cs, s.batch - n0), cols = m * p;
-        const T* col = chunk_columns(x, s, n0, m, buf.columns);
-        const T* g = chunk_gradient(gy, s, n0, m, buf.outputs);
-        gemm_serial<T>(false, true, s.out_channels, k, cols, T(1), g, cols, col, cols, chunk == first ? T(0) : T(1),
-                       dst, k);
+  // Group 0 writes gw; the others write partial buffers, at most `buffers` at once (the memory cap): groups
+  // run in waves, and after each wave its partial sums are added into gw in group order, so every element
+  // is gw = p0 + p1 + ... + p(groups-1) left to right whatever the cap (conv_memory.h).
+  const int64_t buffers =
+      groups > 1 ? partial_buffers_within_limit(static_cast<std::size_t>(wsize) * sizeof(T), groups - 1) : 0;
+  Tensor partial_holder;
+  T* partials = buffers > 0 ? scratch<T>(partial_holder, buffers * wsize) : nullptr;
+  note_weight_grad_partial_bytes(static_cast<std::size_t>(buffers * wsize) * sizeof(T));
+  for (int64_t wave_begin = 0; wave_begin < groups;) {
+    const int64_t first_partial = wave_begin == 0 ? 1 : wave_begin;  // the wave's first group in a buffer
+    const int64_t wave_end = std::min(groups, first_partial + buffers);
+    parallel_for(wave_begin, wave_end, 1, [&](int64_t g0, int64_t g1) {
+      ChunkScratch<T> buf(s);
+      for (int64_t group = g0; group < g1; ++group) {
+        T* dst = group == 0 ? gw : partials + (group - first_partial) * wsize;
+        const int64_t first = group * chunks / groups, last = (group + 1) * chunks / groups;
+        for (int64_t chunk = first; chunk < last; ++chunk) {
+          const int64_t n0 = chunk * cs, m = std::min(cs, s.batch - n0), cols = m * p;
+          const T* col = chunk_columns(x, s, n0, m, buf.columns);
+          const T* g = chunk_gradient(gy, s, n0, m, buf.outputs);
+          gemm_serial<T>(false, true, s.out_channels, k, cols, T(1), g, cols, col, cols,
+                         chunk == first ? T(0) : T(1), dst, k);
+        }
       }
-    }
-  });
-  // Add the partial sums in group order; threads split the weight elements.
-  parallel_for(0, wsize, 16384, [&](int64_t b, int64_t e) {
-    for (int64_t group = 1; group < groups; ++group) {
-      const T* part = partials + (group - 1) * wsize;
-      for (int64_t i = b; i < e; ++i) gw[i] += part[i];
-    }
-  });
+    });
+    // Add this wave's partial sums in group order; threads split the weight elements.
+    parallel_for(0, wsize, 16384, [&](int64_t b, int64_t e) {
+      for (int64_t group = first_partial; group < wave_end; ++group) {
+        const T* part = partials + (group - first_partial) * wsize;
+        for (int64_t i = b; i < e; ++i) gw[i] += part[i];
+      }
+    });
+    wave_begin = wave_end;
+  }
 }
 
 #define MG_CONV_INSTANTIATE(T)                                                                  \

@@ -57,7 +57,8 @@ void conv2d_input_grad(const T* gy, const T* w, T* gx, const Conv2dShape& s);
 // gw (O, C, kh, kw) = the gradient of dot(conv2d(x, w), gy) with respect to w, summed over the batch.
 // Threads: the chunks are split into a fixed number of groups (at most kWeightGradGroups, chosen from the
 // shape only); groups run in parallel, each accumulating its chunks in order into its own partial sum;
-// the partial sums are then added in group order. The result does not depend on the thread count.
+// the partial sums are then added in group order. The result does not depend on the thread count, nor on
+// the partial-buffer cap of conv_memory.h (groups beyond the cap run in later waves, same order).
 template <typename T>
 void conv2d_weight_grad(const T* x, const T* gy, T* gw, const Conv2dShape& s);
 

@@ -24,7 +24,6 @@ void register_analyze(CLI::App& app);
 void register_reproduce(CLI::App& app);
 void register_show_mixup(CLI::App& app);
 void register_show_fgsm(CLI::App& app);
-std::vector<double> parse_eps_list(const std::string& text);  // "0,1,2" -> {0, 1, 2}; clear error otherwise
 void register_data(CLI::App& app);
 void register_bench_loader(CLI::App& app);
 void register_audit(CLI::App& app);

@@ -3,38 +3,18 @@
 // stdout.
 #include <cstdio>
 #include <filesystem>
-#include <sstream>
 
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "datasets/loader.h"
 #include "experiments/cli/commands.h"
+#include "experiments/cli/list_args.h"
 #include "experiments/evaluate.h"
 #include "experiments/run_dir.h"
 #include "experiments/trained_run.h"
 #include "nn/autocast.h"
 
 namespace mg::cli {
-
-std::vector<double> parse_eps_list(const std::string& text) {
-  std::vector<double> out;
-  std::stringstream in(text);
-  std::string item;
-  while (std::getline(in, item, ',')) {
-    std::size_t used = 0;
-    double v = 0;
-    try {
-      v = std::stod(item, &used);
-    } catch (const std::exception&) {
-      used = 0;
-    }
-    MG_CHECK(used == item.size() && !item.empty() && v >= 0, "--eps: '", item, "' in '", text,
-             "' is not a non-negative number (expected a list like 0,1,2,4,8 in 1/255 units)");
-    out.push_back(v);
-  }
-  MG_CHECK(!out.empty(), "--eps: empty list");
-  return out;
-}
 
 void register_eval(CLI::App& app) {
   struct Args {

@@ -1,6 +1,7 @@
 // `mixgrad train`: ERM or mixup training into a run directory (see experiments/train.h).
 #include "datasets/registry.h"
 #include "experiments/cli/commands.h"
+#include "experiments/cli/list_args.h"
 #include "experiments/train.h"
 #include "nn/models.h"
 
@@ -26,7 +27,7 @@ void register_train(CLI::App& app) {
   cmd->add_option("--weight-decay", c.weight_decay)->capture_default_str();
   cmd->add_option("--schedule", c.schedule, "constant, multistep, cosine or onecycle")
       ->capture_default_str()->check(CLI::IsMember({"constant", "multistep", "cosine", "onecycle"}));
-  cmd->add_option("--milestones", c.milestones, "multistep: epochs at which lr is multiplied by --gamma")->delimiter(',')->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  add_milestones_option(*cmd, c.milestones);
   cmd->add_option("--gamma", c.gamma)->capture_default_str();
   cmd->add_option("--pct-start", c.pct_start, "onecycle: share of steps spent warming up")->capture_default_str();
   cmd->add_option("--warmup-epochs", c.warmup_epochs)->capture_default_str();

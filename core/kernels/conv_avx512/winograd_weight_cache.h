@@ -3,7 +3,7 @@
 // Eval passes and FGSM steps convolve with the same weights batch after batch, and the transform costs ~5%
 // of a PreAct ResNet-18 pass. An entry matches only when the weights themselves are equal (memcmp), never by
 // address, so weights changed in place (an SGD step) can never reuse a stale transform. Least recently used
-// entries go first beyond 256 MiB.
+// entries go first beyond the limit of core/kernels/conv_memory.h (256 MiB by default).
 #pragma once
 #include <cstdint>
 
