@@ -2,7 +2,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <vector>
 
+#include "core/parallel.h"
 #include "experiments/bench.h"
 
 namespace mg::experiments {
@@ -24,8 +27,23 @@ Projection project_reproduce(const Preset& p, int64_t seeds, const data::Splits&
   const double per_epoch = trained / r.train_images_per_s + (train_eval + test_images) / r.eval_images_per_s;
   // An FGSM evaluation costs about one training step per image (forward, input gradient, forward).
   const double fgsm = static_cast<double>(p.eps_255.size() * test_images) / r.train_images_per_s;
-  r.seconds = 2.0 * static_cast<double>(seeds) * (static_cast<double>(t.epochs) * per_epoch + fgsm);
+  r.epoch_seconds = per_epoch;
+  r.fgsm_seconds = fgsm;
+  const std::vector<int64_t> lengths = p.budgets.empty() ? std::vector<int64_t>{t.epochs} : p.budgets;
+  for (int64_t e : lengths) {
+    r.runs += 2 * seeds;
+    r.epochs += 2 * seeds * e;
+  }
+  r.seconds = static_cast<double>(r.epochs) * per_epoch + static_cast<double>(r.runs) * fgsm;
   return r;
+}
+
+void print_projection(const Projection& pr) {
+  std::fprintf(stderr,
+               "reproduce: projected time %s for %lld runs, %lld epochs in all (training %.0f images/s, evaluation "
+               "%.0f images/s, measured now on %d threads), plus the approximation analysis\n",
+               format_duration(pr.seconds).c_str(), static_cast<long long>(pr.runs), static_cast<long long>(pr.epochs),
+               pr.train_images_per_s, pr.eval_images_per_s, num_threads());
 }
 
 std::string format_duration(double seconds) {

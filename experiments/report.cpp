@@ -101,6 +101,10 @@ void write_report(const nlohmann::json& s, const std::string& out) {
        "![approximation](approximation.png)\n";
   write_file_atomic((std::filesystem::path(out) / "report.md").string(), r.str());
 
+  draw_plots(out);
+}
+
+void draw_plots(const std::string& out) {
   const std::string script = std::string(MIXGRAD_SOURCE_DIR) + "/scripts/plot_reproduce.py";
   const std::string command = "/usr/bin/python3 '" + script + "' '" + out + "'";
   MG_CHECK(std::system(command.c_str()) == 0, "plotting failed: `", command, "` (needs python3-matplotlib; ",

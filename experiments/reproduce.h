@@ -5,6 +5,7 @@
 //   (A) approximation: L_std + R1 + R2 + R3 approximates L_mix, with an error that vanishes as the mixing
 //       segments shrink (s → 0).
 // Writes OUT/summary.json, OUT/report.md, PNG plots, and one run directory per (method, seed).
+// The budget preset instead compares ERM and mixup at several training lengths (experiments/budget.h).
 #pragma once
 #include <nlohmann/json.hpp>
 #include <string>
@@ -22,10 +23,16 @@ struct Preset {
   int64_t analyze_samples = 128;
   int draws = 8;
   std::string description;
+  // Non-empty: a budget preset (experiments/budget.h): ERM and mixup for each seed at each of these training
+  // lengths in epochs, every one a separate run with a full schedule of that length (train.epochs unused).
+  std::vector<int64_t> budgets;
 };
 
-Preset preset(const std::string& name);  // "smoke", "cpu", "fashion", "svhn", "paper"; else mg::Error listing them
+Preset preset(const std::string& name);  // "smoke", "cpu", "fashion", "svhn", "paper", "budget"; else mg::Error listing them
 std::vector<std::string> preset_names();
+// The budget preset at other lengths (reproduce --budgets): sorts them and rewrites the description; refuses
+// another preset, and budgets that are not distinct positive numbers of epochs.
+void set_budgets(Preset& preset, const std::vector<int64_t>& budgets);
 
 struct ReproduceOptions {
   std::string data_dir, out;

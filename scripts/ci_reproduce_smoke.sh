@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # CI check of the main job: `reproduce --preset smoke` on real CIFAR-10 prints its projected time first, and
-# writes summary.json in the documented shape, report.md and the plots. Says nothing about how well it learns.
+# writes summary.json in the documented shape, report.md (stating which of the paper's claims hold on the run)
+# and the plots. Says nothing about how well it learns.
 # Usage: scripts/ci_reproduce_smoke.sh MIXGRAD_BINARY CIFAR10_DIR
 set -euo pipefail
 bin=$1
@@ -11,6 +12,11 @@ trap 'rm -rf "$out"' EXIT
 head -n 3 "$out/log" | grep -q "projected time" || { echo "no projected time before the first run:"; head -n 5 "$out/log"; exit 1; }
 for f in summary.json report.md; do test -s "$out/r/$f"; done
 test "$(ls "$out/r"/*.png | wc -l)" -ge 4
+# The report states which of the paper's claims hold on this run: (G), (R) at every ε, (A).
+for claim in "## The paper's claims on this run" "(G) Generalization" "(R) Robustness" "(A) Approximation"; do
+  grep -qF "$claim" "$out/r/report.md" || { echo "report.md does not state: $claim"; exit 1; }
+done
+test "$(grep -cE '^- ε = [0-9.]+/255: .*mixup more robust: \*\*(holds|does not hold on this run)\*\*' "$out/r/report.md")" -eq 4
 /usr/bin/python3 - "$out/r/summary.json" <<'PY'
 import json, sys
 s = json.load(open(sys.argv[1]))

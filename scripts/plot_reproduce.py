@@ -3,7 +3,8 @@
 
     /usr/bin/python3 scripts/plot_reproduce.py OUT
 
-writes OUT/robust_accuracy.png, OUT/gap.png, OUT/curves.png and OUT/approximation.png.
+writes OUT/robust_accuracy.png, OUT/gap.png, OUT/curves.png and OUT/approximation.png; for the budget preset
+(a summary with a "budget" axis) OUT/budget.png, and OUT/approximation.png once the analysis is in.
 """
 import json
 import os
@@ -109,10 +110,44 @@ def approximation(summary, out):
     fig.savefig(os.path.join(out, "approximation.png"), dpi=120)
 
 
+def budget(summary, out):
+    """clean accuracy, loss gap and FGSM accuracy at ε = 1 and 4 /255 against the training length"""
+    epochs = summary["budget"]
+    panels = [("clean_acc", None, "clean accuracy (%)"), ("gap_loss", None, "loss gap (test − train)")]
+    for eps in ("1", "4"):
+        if eps in summary["runs"]["erm"][0]["fgsm_acc"]:
+            panels.append(("fgsm_acc", eps, f"FGSM accuracy at ε = {eps}/255 (%)"))
+    fig, axes = plt.subplots(1, len(panels), figsize=(3.4 * len(panels), 3.4))
+    for ax, (key, eps, title) in zip(axes, panels):
+        for method in ("erm", "mixup"):
+            stats = [run[key][eps] if eps else run[key] for run in summary["runs"][method]]
+            scale = 1 if key == "gap_loss" else 100
+            mean = scale * np.array([s["mean"] for s in stats])
+            std = scale * np.array([s["std"] for s in stats])
+            ax.errorbar(epochs, mean, yerr=std, marker="o", capsize=3, color=COLORS[method], label=LABELS[method])
+        ax.set_xscale("log", base=2)
+        ax.set_xticks(epochs)
+        ax.set_xticklabels([str(e) for e in epochs])
+        ax.set_xlabel("training length (epochs, full schedule each)")
+        ax.set_title(title, fontsize=9)
+        ax.grid(alpha=0.3)
+    axes[0].legend(fontsize=8)
+    fig.suptitle(f"ERM vs mixup against the training budget (accuracies on {summary['data']['test']} test images)",
+                 fontsize=9)
+    fig.tight_layout()
+    fig.savefig(os.path.join(out, "budget.png"), dpi=120)
+
+
 def main():
     out = sys.argv[1]
     with open(os.path.join(out, "summary.json")) as f:
         summary = json.load(f)
+    if "budget" in summary:
+        if summary["budget"]:
+            budget(summary, out)
+        if "approximation" in summary:
+            approximation(summary, out)
+        return
     robust_accuracy(summary, out)
     gap(summary, out)
     curves(summary, out)

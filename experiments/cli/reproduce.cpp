@@ -1,4 +1,4 @@
-// `mixgrad reproduce --preset smoke|cpu|fashion|svhn|paper [--data DIR] [--first-epoch] --out DIR [--seeds N] [--threads T]`:
+// `mixgrad reproduce --preset smoke|cpu|fashion|svhn|paper|budget [--budgets 4,8,16,32] [--data DIR] [--first-epoch] --out DIR [--seeds N] [--threads T]`:
 // ERM vs mixup with identical settings and seeds, FGSM sweep, gap curves, the approximation; summary.json,
 // report.md and plots in OUT (see experiments/reproduce.h).
 #include <cstdio>
@@ -14,6 +14,7 @@ namespace mg::cli {
 void register_reproduce(CLI::App& app) {
   struct Args {
     std::string preset = "smoke", precision = "f32";
+    std::vector<int64_t> budgets;
     experiments::ReproduceOptions options;
     int threads = 0;
   };
@@ -21,12 +22,17 @@ void register_reproduce(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand("reproduce", "the paper's claims: ERM vs mixup, FGSM, gap, approximation; writes a report");
   cmd->add_option("--preset", a->preset,
                   "smoke (minutes), cpu (a CPU afternoon), fashion (Fashion-MNIST, under an hour), svhn (WRN-16-8, "
-                  "the paper's Fig. 1a) or paper (PreAct ResNet-18, 200 epochs)")
+                  "the paper's Fig. 1a), paper (PreAct ResNet-18, 200 epochs) or budget (ERM vs mixup at 4, 8, 16, 32 "
+                  "epochs, about 90 minutes: when does mixup start to win?)")
       ->capture_default_str();
   cmd->add_option("--data", a->options.data_dir,
                   "the preset's dataset directory (CIFAR-10: cifar-10-batches-bin; default: the dataset's Debian "
                   "package, for fashion /usr/share/datasets/fashion-mnist)");
   cmd->add_option("--out", a->options.out, "output directory")->required();
+  cmd->add_option("--budgets", a->budgets,
+                  "--preset budget only: the training lengths in epochs, e.g. 4,8,16,32 (each a full schedule; with "
+                  "--resume, runs of lengths already in --out are reused)")
+      ->delimiter(',');
   cmd->add_option("--seeds", a->options.seeds, "number of seeds (default: the preset's)")->check(CLI::PositiveNumber);
   cmd->add_flag("--resume", a->options.resume, "reuse finished runs in --out and continue unfinished ones");
   cmd->add_flag("--force", a->options.force, "overwrite an existing output directory");
@@ -41,6 +47,7 @@ void register_reproduce(CLI::App& app) {
     apply_threads(a->threads);
     experiments::Preset p = experiments::preset(a->preset);
     p.train.precision = a->precision;  // each run's config.json and summary.json's "config" record it
+    if (!a->budgets.empty()) experiments::set_budgets(p, a->budgets);
     if (a->options.data_dir.empty()) a->options.data_dir = data::default_data_dir(p.train.dataset);
     MG_CHECK(!a->options.data_dir.empty(), "reproduce --preset ", p.name, " needs --data: the directory of ",
              p.train.dataset);

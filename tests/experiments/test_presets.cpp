@@ -39,7 +39,7 @@ void write_fashion_like(const data::test::TempDir& dir, int64_t n_train, int64_t
 }  // namespace
 
 TEST_CASE("presets: names, the fashion recipe, unknown names", "[experiments][presets]") {
-  CHECK(preset_names() == std::vector<std::string>{"smoke", "cpu", "fashion", "svhn", "paper"});
+  CHECK(preset_names() == std::vector<std::string>{"smoke", "cpu", "fashion", "svhn", "paper", "budget"});
   const Preset cpu = preset("cpu"), fashion = preset("fashion");
   CHECK(fashion.train.dataset == "fashion-mnist");
   CHECK(data::default_data_dir("fashion-mnist") == "/usr/share/datasets/fashion-mnist");
