@@ -13,6 +13,7 @@
 #include "experiments/projection.h"
 #include "experiments/run_dir.h"
 #include "experiments/trained_run.h"
+#include "nn/autocast.h"
 
 namespace mg::experiments {
 namespace fs = std::filesystem;
@@ -88,6 +89,7 @@ nlohmann::json run_one(const Preset& p, const TrainConfig& config, const std::st
     train(config, {.out = dir, .resume = resume, .force = (o.force || o.resume) && !resume});
   }
   TrainedRun run = load_trained_run(dir, o.data_dir);
+  const nn::Autocast autocast(nn::parse_precision(run.config.precision));  // the attack runs as the run trained
   data::Loader test(run.data.test, eval_loader_options(256, run.data.test.channels));
   nlohmann::json fgsm = nlohmann::json::object();
   std::string csv = "attack,eps_255,eps,accuracy,loss,count\n";

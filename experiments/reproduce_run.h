@@ -35,6 +35,7 @@ nlohmann::json first_epoch(const TrainConfig& config, const std::string& dir);
 
 // Trains (or, with o.resume and a finished checkpoint in `dir`, reuses) one run and measures it:
 // {"final": last epoch's metrics, "fgsm_acc": {ε key: accuracy}, "history", "dir"}; writes dir/robust.csv.
+// The FGSM sweep runs in the run's precision (under nn::Autocast for bf16), as `mixgrad eval` does.
 // With o.resume, a run directory trained with another configuration (say another preset's, or another
 // --precision) is an error naming both, never silently reused.
 nlohmann::json run_one(const Preset& p, const TrainConfig& config, const std::string& dir, const ReproduceOptions& o);

@@ -1,11 +1,13 @@
-// `mixgrad reproduce --precision bf16`: every run of the preset trains under autocast and records it; an
-// unknown precision is refused with the accepted values before anything is written.
+// `mixgrad reproduce --precision bf16`: every run of the preset trains under autocast and records it, and its
+// FGSM sweep runs in bf16 too; an unknown precision is refused with the accepted values before anything is
+// written.
 #include <catch2/catch.hpp>
 
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "experiments/reproduce_run.h"
 #include "tests/experiments/synthetic_cifar.h"
 #include "tests/experiments/train_helpers.h"
 #include "tests/test_util.h"
@@ -36,4 +38,29 @@ TEST_CASE("reproduce --precision bf16 trains its runs in bf16 and records it", "
   CHECK(refused.status != 0);
   CHECK_THAT(refused.output, Catch::Contains("--precision") && Catch::Contains("fp16"));
   CHECK_FALSE(fs::exists(tmp.path / "fp16" / "runs"));
+}
+
+TEST_CASE("reproduce's FGSM sweep of a bf16 run is mixgrad eval's in bf16, not in f32", "[experiments][reproduce][bf16]") {
+  mg::test::TempDir tmp;
+  mg::test::write_synthetic_cifar(tmp.path / "data", 20, 64);
+  mg::experiments::Preset p = mg::experiments::preset("smoke");
+  p.eps_255 = {2, 8};
+  mg::experiments::TrainConfig c;
+  c.data_dir = (tmp.path / "data").string();
+  c.model = "smallcnn-bn";
+  c.epochs = 1;
+  c.batch_size = 16;
+  c.precision = "bf16";
+  const std::string run = (tmp.path / "run").string();
+  mg::experiments::run_one(p, c, run, {.data_dir = c.data_dir, .out = tmp.path.string()});
+  auto robust_csv = [&] {
+    std::ifstream in(tmp.path / "run" / "robust.csv");
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  };
+  const std::string from_reproduce = robust_csv();
+  const std::string eval = mg::test::mixgrad_binary() + " eval --run " + run + " --eps 2,8 --threads 2 2>/dev/null";
+  REQUIRE(run_command(eval).status == 0);  // the run's precision: bf16
+  CHECK(robust_csv() == from_reproduce);
+  REQUIRE(run_command(eval + " --precision f32").status == 0);
+  CHECK(robust_csv() != from_reproduce);  // the losses differ in f32: the comparison above can fail
 }
