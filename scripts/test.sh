@@ -4,6 +4,7 @@
 #   MIXGRAD_SANITIZE=address,undefined  the whole suite under ASan + UBSan, built into build-asan
 #   MIXGRAD_SANITIZE=thread             the threading tests (parallel_for, the loader's prefetch, the
 #                                       1-vs-2-thread determinism tests) under TSan, built into build-tsan
+#   MIXGRAD_TEST_LAYERS="core;autograd"  only those tests/<layer> folders (with a sanitizer: .ci/run's selection)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/build.sh
@@ -23,4 +24,5 @@ case "${MIXGRAD_SANITIZE:-}" in
     export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1 ${UBSAN_OPTIONS:-}"
     ;;
 esac
+[ -n "${MIXGRAD_TEST_LAYERS:-}" ] && dir+="-${MIXGRAD_TEST_LAYERS//;/-}"
 ctest --test-dir "$dir" --output-on-failure -j "$(nproc)" "${selection[@]}" "$@"
