@@ -12,9 +12,12 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <exception>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include <cerrno>
 
@@ -31,6 +34,32 @@ std::unique_ptr<tbb::global_control>& thread_limit() {
   return limit;
 }
 int g_threads = 0;
+
+#if defined(__SANITIZE_THREAD__)
+// Under ThreadSanitizer (MIXGRAD_SANITIZE=thread), parallel_for splits the range into one contiguous piece per
+// thread and runs them on std::threads, which TSan follows from creation to join. oneTBB hands tasks over and
+// joins them inside libtbb.so, which Debian does not build with TSan: TSan would report every result a task
+// writes and the caller reads, and TBB's own task recycling, as races (oneTBB documents that TSan needs TBB
+// instrumented itself: github.com/uxlfoundation/oneTBB/issues/358). What TSan checks is then mixgrad's code:
+// the bodies, their shared scratch and their results, split as they are with TBB (contiguous pieces).
+void run_on_threads(int64_t begin, int64_t end, int64_t grain, const std::function<void(int64_t, int64_t)>& fn) {
+  const int64_t n = end - begin, pieces = std::min<int64_t>(g_threads, (n + grain - 1) / grain);
+  std::vector<std::exception_ptr> errors(static_cast<std::size_t>(pieces));
+  auto piece = [&](int64_t i) {
+    try {
+      fn(begin + n * i / pieces, begin + n * (i + 1) / pieces);
+    } catch (...) {
+      errors[static_cast<std::size_t>(i)] = std::current_exception();
+    }
+  };
+  std::vector<std::thread> threads;
+  for (int64_t i = 1; i < pieces; ++i) threads.emplace_back(piece, i);
+  piece(0);
+  for (std::thread& t : threads) t.join();
+  for (const std::exception_ptr& e : errors)
+    if (e) std::rethrow_exception(e);  // the first piece's error, as TBB rethrows one of them
+}
+#endif
 
 }  // namespace
 
@@ -72,8 +101,12 @@ void parallel_for(int64_t begin, int64_t end, int64_t grain,
     fn(begin, end);
     return;
   }
+#if defined(__SANITIZE_THREAD__)
+  run_on_threads(begin, end, grain, fn);
+#else
   tbb::parallel_for(tbb::blocked_range<int64_t>(begin, end, grain),
                     [&](const tbb::blocked_range<int64_t>& r) { fn(r.begin(), r.end()); });
+#endif
 }
 
 const char* blas_core_name() { return openblas_get_corename(); }
