@@ -129,15 +129,12 @@ void channel_grad_sums_avx2(const float* g, const float* x, const float* relu_ou
 }  // namespace
 
 template <typename T>
-void batch_norm_stats(const T* x, int64_t n, int64_t c, int64_t s, double* mean, double* var) {
-  const double count = static_cast<double>(n * s);
+void batch_norm_channel_sums(const T* x, int64_t n, int64_t c, int64_t s, const double* center, double* out) {
   if constexpr (std::is_same_v<T, float>) {
     if (cpu::kernels_enabled(cpu::Isa::avx2)) {
       parallel_for(0, c, channel_grain(n, s), [&](int64_t c0, int64_t c1) {
-        for (int64_t ch = c0; ch < c1; ++ch) {
-          mean[ch] = channel_sum_avx2(x, n, c, ch, s, false, 0.0) / count;
-          var[ch] = channel_sum_avx2(x, n, c, ch, s, true, mean[ch]) / count;
-        }
+        for (int64_t ch = c0; ch < c1; ++ch)
+          out[ch] = channel_sum_avx2(x, n, c, ch, s, center != nullptr, center ? center[ch] : 0.0);
       });
       return;
     }
@@ -147,21 +144,28 @@ void batch_norm_stats(const T* x, int64_t n, int64_t c, int64_t s, double* mean,
       double total = 0;
       for (int64_t i = 0; i < n; ++i) {
         const T* p = x + (i * c + ch) * s;
-        total += lane_sum(s, [p](int64_t k) { return static_cast<double>(p[k]); });
-      }
-      const double m = total / count;
-      double squares = 0;
-      for (int64_t i = 0; i < n; ++i) {
-        const T* p = x + (i * c + ch) * s;
-        squares += lane_sum(s, [p, m](int64_t k) {
+        if (!center) {
+          total += lane_sum(s, [p](int64_t k) { return static_cast<double>(p[k]); });
+          continue;
+        }
+        const double m = center[ch];
+        total += lane_sum(s, [p, m](int64_t k) {
           const double d = static_cast<double>(p[k]) - m;
           return d * d;
         });
       }
-      mean[ch] = m;
-      var[ch] = squares / count;
+      out[ch] = total;
     }
   });
+}
+
+template <typename T>
+void batch_norm_stats(const T* x, int64_t n, int64_t c, int64_t s, double* mean, double* var) {
+  const double count = static_cast<double>(n * s);
+  batch_norm_channel_sums(x, n, c, s, nullptr, mean);
+  for (int64_t ch = 0; ch < c; ++ch) mean[ch] /= count;
+  batch_norm_channel_sums(x, n, c, s, mean, var);
+  for (int64_t ch = 0; ch < c; ++ch) var[ch] /= count;
 }
 
 namespace {
@@ -232,8 +236,7 @@ void batch_norm_backward_sums(const T* g, const T* x, const double* mean, int64_
 template <typename T>
 void batch_norm_backward_input(const T* g, const T* x, const double* mean, const double* invstd, const T* gamma,
                                const double* sum_g, const double* sum_g_centered, int64_t n, int64_t c, int64_t s,
-                               T* gx, const T* relu_out) {
-  const double count = static_cast<double>(n * s);
+                               double count, T* gx, const T* relu_out) {
   parallel_for(0, n * c, plane_grain(s), [&](int64_t p0, int64_t p1) {
     for (int64_t p = p0; p < p1; ++p) {
       const int64_t ch = p % c;
@@ -257,12 +260,13 @@ void batch_norm_backward_input(const T* g, const T* x, const double* mean, const
 
 #define MG_BN_INSTANTIATE(T)                                                                                \
   template void batch_norm_stats<T>(const T*, int64_t, int64_t, int64_t, double*, double*);               \
+  template void batch_norm_channel_sums<T>(const T*, int64_t, int64_t, int64_t, const double*, double*);  \
   template void channel_affine<T>(const T*, const T*, const T*, T*, int64_t, int64_t, int64_t, bool);     \
   template void batch_norm_backward_sums<T>(const T*, const T*, const double*, int64_t, int64_t, int64_t, \
                                             double*, double*, const T*);                                  \
   template void batch_norm_backward_input<T>(const T*, const T*, const double*, const double*, const T*,  \
-                                             const double*, const double*, int64_t, int64_t, int64_t, T*, \
-                                             const T*);
+                                             const double*, const double*, int64_t, int64_t, int64_t,     \
+                                             double, T*, const T*);
 MG_BN_INSTANTIATE(float)
 MG_BN_INSTANTIATE(double)
 #undef MG_BN_INSTANTIATE

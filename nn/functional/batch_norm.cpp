@@ -2,14 +2,19 @@
 // kernel calls, then the backward rules.
 //   training: y = (x - mean_B) / sqrt(var_B + eps) * gamma + beta with the batch mean and biased variance;
 //             running_mean/var <- (1 - momentum) * running + momentum * (mean_B, unbiased var_B).
-//             First-order backward only, computed by kernels (double backward throws).
+//             First-order backward only, computed by kernels (double backward throws). In a data-parallel
+//             step the batch is the global batch (SyncBatchNorm): its sums are per micro-shard partial sums
+//             added over the job in a fixed tree (nn/distributed/micro_shards.h).
 //   eval:     y = (x - running_mean) / sqrt(running_var + eps) * gamma + beta, an affine map per channel;
 //             the backward rule uses Variable ops, so it is differentiable again.
+#include <algorithm>
 #include <cmath>
 #include <memory>
+#include <vector>
 
 #include "autograd/functions.h"
 #include "core/kernels/batch_norm.h"
+#include "nn/distributed/micro_shards.h"
 #include "nn/functional.h"
 
 namespace mg::nn {
@@ -74,19 +79,56 @@ void update_running(Tensor& running, const std::vector<double>& value, double mo
   running.bump_version();
 }
 
+// The batch mean and biased variance of each channel of x (N, C, S): one kernel call, or in a
+// data-parallel step the sums of every micro-shard of the job, added in the fixed tree.
+template <typename T>
+void batch_stats(const T* x, int64_t n, int64_t c, int64_t s, const MicroShards* shards, double* mean, double* var) {
+  if (!shards) return kernels::batch_norm_stats<T>(x, n, c, s, mean, var);
+  const double count = static_cast<double>(shards->batch() * s);
+  auto job_sums = [&](const double* center) {
+    std::vector<std::vector<double>> parts(shards->local_count(), std::vector<double>(c));
+    for (int64_t i = 0; i < shards->local_count(); ++i)
+      kernels::batch_norm_channel_sums<T>(x + shards->offset(i) * c * s, shards->length(i), c, s, center,
+                                          parts[i].data());
+    return shards->sum(std::move(parts));
+  };
+  const std::vector<double> total = job_sums(nullptr);
+  for (int64_t ch = 0; ch < c; ++ch) mean[ch] = total[ch] / count;
+  const std::vector<double> squares = job_sums(mean);
+  for (int64_t ch = 0; ch < c; ++ch) var[ch] = squares[ch] / count;
+}
+
+// batch_norm_backward_sums over the batch, or in a data-parallel step over the job (as batch_stats).
+template <typename T>
+void backward_sums(const T* g, const T* x, const T* mask, const double* mean, int64_t n, int64_t c, int64_t s,
+                   const MicroShards* shards, double* sum_g, double* sum_gc) {
+  if (!shards) return kernels::batch_norm_backward_sums<T>(g, x, mean, n, c, s, sum_g, sum_gc, mask);
+  std::vector<std::vector<double>> parts(shards->local_count(), std::vector<double>(2 * c));
+  for (int64_t i = 0; i < shards->local_count(); ++i) {
+    const int64_t off = shards->offset(i) * c * s;
+    kernels::batch_norm_backward_sums<T>(g + off, x + off, mean, shards->length(i), c, s, parts[i].data(),
+                                         parts[i].data() + c, mask ? mask + off : nullptr);
+  }
+  const std::vector<double> total = shards->sum(std::move(parts));  // both sums in one collective
+  std::copy(total.begin(), total.begin() + c, sum_g);
+  std::copy(total.begin() + c, total.end(), sum_gc);
+}
+
 // Normalises x with its batch statistics and updates the running statistics in place; with fuse_relu,
 // relu of that, in the same pass forward and with relu's mask folded into the backward kernels (bitwise
 // the composition relu(batch_norm(x)), without its intermediate tensors).
 Variable batch_norm_train(const Variable& x, const Variable& gamma, const Variable& beta, Tensor& running_mean,
                           Tensor& running_var, double momentum, double eps, bool fuse_relu = false) {
   const Tensor xc = x.data().contiguous();
-  const int64_t n = x.size(0), c = x.size(1), s = x.numel() / std::max<int64_t>(n * c, 1), count = n * s;
+  const int64_t n = x.size(0), c = x.size(1), s = x.numel() / std::max<int64_t>(n * c, 1);
+  const MicroShards* shards = detail::micro_shards_for(n);
+  const int64_t count = (shards ? shards->batch() : n) * s;  // values per channel in the (global) batch
   MG_CHECK(count > 1, "batch_norm: expected more than 1 value per channel when training, got input ",
            describe(x.data()));
   auto st = std::make_shared<ChannelStats>();
   st->mean.resize(c);
   std::vector<double> var(c);
-  visit_dtype(x.dtype(), [&]<typename T>() { kernels::batch_norm_stats<T>(xc.data<T>(), n, c, s, st->mean.data(), var.data()); });
+  visit_dtype(x.dtype(), [&]<typename T>() { batch_stats<T>(xc.data<T>(), n, c, s, shards, st->mean.data(), var.data()); });
   st->invstd.resize(c);
   for (int64_t ch = 0; ch < c; ++ch) st->invstd[ch] = 1.0 / std::sqrt(var[ch] + eps);
   const Tensor y = normalize(xc, *st, contiguous_or_undefined(gamma), contiguous_or_undefined(beta), fuse_relu);
@@ -99,7 +141,9 @@ Variable batch_norm_train(const Variable& x, const Variable& gamma, const Variab
   const SavedVariable sgamma = gamma.defined() ? SavedVariable(gamma, "batch_norm") : SavedVariable();
   const SavedVariable sy = fuse_relu ? SavedVariable(Variable(y), "batch_norm_relu") : SavedVariable();
   const char* name = fuse_relu ? "batch_norm_relu" : "batch_norm";
-  return make_result(y, {x, gamma, beta}, name, [sx, sgamma, sy, st](const Variable& g, const std::vector<bool>& need) -> Grads {
+  // The backward sums are over the same (global) batch: a copy, in case backward outlives the scope.
+  const std::shared_ptr<const MicroShards> job_shards = shards ? std::make_shared<MicroShards>(*shards) : nullptr;
+  return make_result(y, {x, gamma, beta}, name, [sx, sgamma, sy, st, job_shards, count](const Variable& g, const std::vector<bool>& need) -> Grads {
     MG_CHECK(!grad_mode_enabled(), "batch_norm: double backward through train-mode batch_norm is not supported ",
              "(backward was called with create_graph=true); put the model in eval mode for higher-order gradients");
     const Tensor xs = sx.unpack().data().contiguous(), gs = g.data().contiguous();
@@ -109,14 +153,15 @@ Variable batch_norm_train(const Variable& x, const Variable& gamma, const Variab
     Grads grads(3);
     visit_dtype(xs.dtype(), [&]<typename T>() {
       const T* mask = relu_out.defined() ? relu_out.data<T>() : nullptr;
-      kernels::batch_norm_backward_sums<T>(gs.data<T>(), xs.data<T>(), st->mean.data(), n, c, s, sum_g.data(),
-                                           sum_gc.data(), mask);
+      backward_sums<T>(gs.data<T>(), xs.data<T>(), mask, st->mean.data(), n, c, s, job_shards.get(), sum_g.data(),
+                       sum_gc.data());
       if (need[0]) {
         const Tensor gamma = sgamma.unpack().defined() ? sgamma.unpack().data().contiguous() : Tensor();
         Tensor gx = Tensor::empty(xs.shape(), xs.dtype());
         kernels::batch_norm_backward_input<T>(gs.data<T>(), xs.data<T>(), st->mean.data(), st->invstd.data(),
                                               gamma.defined() ? gamma.data<T>() : nullptr, sum_g.data(),
-                                              sum_gc.data(), n, c, s, gx.data<T>(), mask);
+                                              sum_gc.data(), n, c, s, static_cast<double>(count), gx.data<T>(),
+                                              mask);
         grads[0] = Variable(gx);
       }
       if (need[1]) {  // d/dgamma = sum g * xhat

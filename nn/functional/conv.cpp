@@ -4,10 +4,12 @@
 //   conv2d_input_grad (A_w^T gy)  backward: ggy = conv2d(G, w),        gw = conv2d_weight_grad(G, gy)
 //   conv2d_weight_grad            backward: gx = conv2d_input_grad(gy, G), ggy = conv2d(x, G)
 // so gradients of any order are conv2d-shaped ops again. Under bf16 autocast (nn/autocast.h), float32 conv2d
-// runs as conv2d_bf16 (bf16_ops.cpp) instead.
+// runs as conv2d_bf16 (bf16_ops.cpp) instead. In a data-parallel step it runs per micro-shard
+// (nn/distributed/micro_shards.h).
 #include "autograd/functions.h"
 #include "core/kernels/conv.h"
 #include "nn/functional.h"
+#include "nn/distributed/micro_shards.h"
 #include "nn/functional/bf16_ops.h"
 
 namespace mg::nn {
@@ -51,6 +53,11 @@ Variable conv2d(const Variable& x, const Variable& weight, const Variable& bias,
              describe(weight.data()), " (expected [", s.out_channels, "])");
     check_dtypes("conv2d", x.data(), bias.data());
   }
+  if (const MicroShards* shards = detail::micro_shards_for(s.batch))
+    return detail::per_micro_shard("conv2d", *shards, x, {weight, bias},
+                                   [stride, padding](const Variable& xs, const std::vector<Variable>& p) {
+                                     return conv2d(xs, p[0], p[1], stride, padding);
+                                   });
   if (detail::runs_in_bf16(x.data())) return detail::conv2d_bf16(x, weight, bias, s);
   const Tensor xc = x.data().contiguous(), wc = weight.data().contiguous();
   const Tensor bc = bias.defined() ? bias.data().contiguous() : Tensor();

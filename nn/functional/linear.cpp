@@ -1,10 +1,12 @@
 // linear: y = x W^T + b through the one GEMM entry point; the backward rule is written with matmul, so it
 // is differentiable again (create_graph). Under bf16 autocast (nn/autocast.h), float32 linear runs as
-// linear_bf16 (bf16_ops.cpp) instead.
+// linear_bf16 (bf16_ops.cpp) instead. In a data-parallel step it runs per micro-shard
+// (nn/distributed/micro_shards.h).
 #include "autograd/functions.h"
 #include "core/gemm.h"
 #include "core/parallel.h"
 #include "nn/functional.h"
+#include "nn/distributed/micro_shards.h"
 #include "nn/functional/bf16_ops.h"
 
 namespace mg::nn {
@@ -21,6 +23,9 @@ Variable linear(const Variable& x, const Variable& weight, const Variable& bias)
              describe(weight.data()), " (expected [", out, "])");
     MG_CHECK(bias.dtype() == x.dtype(), "linear: dtype mismatch, ", describe(x.data()), " vs ", describe(bias.data()));
   }
+  if (const MicroShards* shards = detail::micro_shards_for(n))
+    return detail::per_micro_shard("linear", *shards, x, {weight, bias},
+                                   [](const Variable& xs, const std::vector<Variable>& p) { return linear(xs, p[0], p[1]); });
   if (detail::runs_in_bf16(x.data())) return detail::linear_bf16(x, weight, bias);
   const Tensor xc = x.data().contiguous(), wc = weight.data().contiguous();
   const Tensor bc = bias.defined() ? bias.data().contiguous() : Tensor();

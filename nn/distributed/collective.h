@@ -1,0 +1,25 @@
+// The ranks of a data-parallel job, as the training step sees them: this process's rank, how many there
+// are, and the one collective the step needs, an all-gather. Every rank must call the same collectives in
+// the same order. experiments/distributed/ provides the MPI one; tests use threads (collective_threads.h).
+#pragma once
+#include <cstdint>
+#include <vector>
+
+namespace mg::nn {
+
+class Collective {
+ public:
+  virtual ~Collective() = default;
+  virtual int rank() const = 0;
+  virtual int size() const = 0;
+  // Every rank's n values (n the same on every rank), concatenated in rank order into out (size() * n).
+  virtual void all_gather(const double* local, int64_t n, double* out) const = 0;
+  virtual void all_gather(const float* local, int64_t n, float* out) const = 0;
+
+  std::vector<double> all_gather(const std::vector<double>& local) const;
+};
+
+// The job of one process: rank 0 of 1, all_gather copies.
+const Collective& single_process();
+
+}  // namespace mg::nn
