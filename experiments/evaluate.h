@@ -4,6 +4,7 @@
 
 #include "datasets/loader.h"
 #include "experiments/attacks.h"
+#include "nn/distributed/collective.h"
 
 namespace mg::experiments {
 
@@ -15,6 +16,9 @@ struct EvalResult {
 
 // Mean loss and accuracy of f over every batch of `loader` (epoch 0 order). The caller sets eval mode.
 EvalResult evaluate(const Classifier& f, data::Loader& loader);
+// The same split over the ranks of a job, whole batches each (batch b on rank b mod K), the batches'
+// sums then added in batch order on every rank: bitwise the one-process result. Collective.
+EvalResult evaluate(const Classifier& f, data::Loader& loader, const nn::Collective& ranks);
 
 // The same on adversarial images made by `spec` from each batch (pixel-space batches required).
 EvalResult evaluate_attacked(const Classifier& f, data::Loader& loader, const AttackSpec& spec, uint64_t seed);

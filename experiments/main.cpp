@@ -6,10 +6,42 @@
 #include "core/error.h"
 #include "core/parallel.h"
 #include "experiments/cli/commands.h"
+#include "experiments/distributed/job.h"
 #include "experiments/stop_signals.h"
 
+namespace {
+
+// Runs the subcommand; returns the exit status. Under mpirun a failing rank ends the whole job (abort_job),
+// so that no rank waits in a collective for one that has gone.
+int run(CLI::App& app, int argc, char** argv) {
+  const auto failed = [](int status) {
+    if (mg::experiments::job().size() > 1) mg::experiments::abort_job(status);
+    return status;
+  };
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int status = app.exit(e);
+    return status == 0 ? 0 : failed(status);
+  } catch (const mg::cli::ExitStatus& e) {
+    return e.code == 0 ? 0 : failed(e.code);
+  } catch (const mg::experiments::Interrupted& e) {  // stopped by SIGINT/SIGTERM after writing a checkpoint
+    return e.exit_status();
+  } catch (const mg::Error& e) {
+    std::fprintf(stderr, "mixgrad: %serror: %s\n", mg::experiments::rank_prefix().c_str(), e.what());
+    return failed(1);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "mixgrad: %sunexpected error: %s\n", mg::experiments::rank_prefix().c_str(), e.what());
+    return failed(1);
+  }
+  return 0;
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
-  mg::use_fast_blas_core(argv);  // OpenBLAS's AVX-512 kernels where the environment forces slower ones
+  mg::use_fast_blas_core(argv);  // OpenBLAS's AVX-512 kernels where the environment forces slower ones (re-execs)
+  mg::experiments::start_job(argc, argv);  // MPI, when mpirun started this process: after any re-exec
   CLI::App app{"mixgrad: a C++ deep-learning framework for CPUs, with mixup and FGSM (Zhang et al., ICLR 2021)"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "mixgrad 0.1");
@@ -38,23 +70,11 @@ int main(int argc, char** argv) {
     if (!known) {
       std::fprintf(stderr, "mixgrad: unknown subcommand '%s'\nsubcommands: %s\nRun 'mixgrad --help' for usage.\n",
                    argv[1], names.c_str());
+      mg::experiments::end_job();
       return 2;
     }
   }
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    return app.exit(e);
-  } catch (const mg::cli::ExitStatus& e) {
-    return e.code;
-  } catch (const mg::experiments::Interrupted& e) {  // stopped by SIGINT/SIGTERM after writing a checkpoint
-    return e.exit_status();
-  } catch (const mg::Error& e) {
-    std::fprintf(stderr, "mixgrad: error: %s\n", e.what());
-    return 1;
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "mixgrad: unexpected error: %s\n", e.what());
-    return 1;
-  }
-  return 0;
+  const int status = run(app, argc, argv);
+  mg::experiments::end_job();
+  return status;
 }

@@ -47,14 +47,23 @@ Tensor mixed_targets(const std::vector<int64_t>& y, const MixupPlan& plan, int64
 Variable mixup_loss(const Variable& logits, const std::vector<int64_t>& y, const MixupPlan& plan) {
   MG_CHECK(static_cast<int64_t>(y.size()) == logits.size(0), "mixup_loss: ", y.size(), " labels for logits ",
            describe(logits.data()));
+  return mixup_loss(logits, y, plan, 0);
+}
+
+Variable mixup_loss(const Variable& logits, const std::vector<int64_t>& y, const MixupPlan& plan, int64_t first) {
+  const int64_t n = logits.size(0);
+  MG_CHECK(first >= 0 && first + n <= static_cast<int64_t>(y.size()), "mixup_loss: rows [", first, ", ", first + n,
+           ") of a batch of ", y.size(), " labels");
+  const std::vector<int64_t> rows(y.begin() + first, y.begin() + first + n);
   if (plan.lam.size() == 1) {
     const double lam = plan.lam[0];
-    if (lam == 1.0) return nn::cross_entropy(logits, y);
-    std::vector<int64_t> partner(y.size());
-    for (std::size_t i = 0; i < y.size(); ++i) partner[i] = y[plan.perm[i]];
-    return nn::cross_entropy(logits, y) * lam + nn::cross_entropy(logits, partner) * (1.0 - lam);
+    if (lam == 1.0) return nn::cross_entropy(logits, rows);
+    std::vector<int64_t> partner(n);
+    for (int64_t i = 0; i < n; ++i) partner[i] = y[plan.perm[first + i]];
+    return nn::cross_entropy(logits, rows) * lam + nn::cross_entropy(logits, partner) * (1.0 - lam);
   }
-  return nn::cross_entropy(logits, Variable(mixed_targets(y, plan, logits.size(1), logits.dtype())));
+  const Tensor targets = mixed_targets(y, plan, logits.size(1), logits.dtype()).slice(0, first, first + n);
+  return nn::cross_entropy(logits, Variable(targets));
 }
 
 }  // namespace mg::experiments

@@ -30,6 +30,9 @@ Variable mix_inputs(const Variable& x, const MixupPlan& plan);
 
 // The mixup loss: λ CE(logits, y) + (1 − λ) CE(logits, y[perm]) (per-sample λ in Elem mode), mean over the batch.
 Variable mixup_loss(const Variable& logits, const std::vector<int64_t>& y, const MixupPlan& plan);
+// The same for rows [first, first + logits.size(0)) of the batch (one rank's share in data-parallel
+// training): y and plan are the whole batch's.
+Variable mixup_loss(const Variable& logits, const std::vector<int64_t>& y, const MixupPlan& plan, int64_t first);
 
 // The mixed soft targets λ onehot(y) + (1 − λ) onehot(y[perm]) as an (n, num_classes) tensor of `dtype`.
 Tensor mixed_targets(const std::vector<int64_t>& y, const MixupPlan& plan, int64_t num_classes, DType dtype);

@@ -2,21 +2,25 @@
 
 #include <unistd.h>
 
+#include <array>
 #include <chrono>
 #include <csignal>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <memory>
+#include <optional>
 
 #include "autograd/functions.h"
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "datasets/registry.h"
+#include "experiments/distributed/job.h"
 #include "experiments/evaluate.h"
 #include "experiments/run_dir.h"
 #include "experiments/stop_signals.h"
 #include "nn/autocast.h"
+#include "nn/distributed/micro_shards.h"
 #include "nn/models.h"
 #include "nn/optim/schedule.h"
 #include "nn/optim/sgd.h"
@@ -115,12 +119,30 @@ class CheckpointTimer {
   Clock::time_point last_ = Clock::now();
 };
 
+// A hash of a dataset's images and labels: ranks compare it to be sure they read the same files.
+uint64_t dataset_hash(const data::Dataset& ds) {
+  uint64_t h = fnv1a(ds.images.data(), ds.images.size());
+  return fnv1a(ds.labels.data(), ds.labels.size() * sizeof(int64_t), h);
+}
+
+// The signal that stopped any rank (0: none), so that every rank stops at the same step.
+int stop_signal_on_any_rank(const StopSignals& stop) {
+  if (job().size() == 1) return stop.requested();
+  int signal = 0;
+  for (double v : job().all_gather(std::vector<double>{static_cast<double>(stop.requested())}))
+    signal = std::max(signal, static_cast<int>(v));
+  return signal;
+}
+
 }  // namespace
 
 nlohmann::json train(const TrainConfig& config_in, const TrainOptions& opt) {
   MG_CHECK(opt.checkpoint_every_minutes >= 0, "--checkpoint-every must be >= 0 minutes (0 = only at epoch ends), got ",
            opt.checkpoint_every_minutes);
-  const RunLock lock = prepare_run_dir(opt.out, opt.resume, opt.force);
+  const nn::Collective& ranks = job();
+  std::optional<RunLock> lock;  // rank 0 holds the run directory; the others only read it
+  if (is_root()) lock.emplace(prepare_run_dir(opt.out, opt.resume, opt.force));
+  barrier();
   const StopSignals stop;
   TrainConfig c = config_in;
   Checkpoint checkpoint;
@@ -136,6 +158,11 @@ nlohmann::json train(const TrainConfig& config_in, const TrainOptions& opt) {
     if (!opt.resume) throw;
     MG_FAIL(checkpoint_path(opt.out), ": ", e.what());
   }
+  const std::string settings = c.to_json().dump() + opt.out + (opt.resume ? " resume" : "");
+  require_same_on_every_rank("training configuration (flags, or the checkpoint resumed)",
+                             fnv1a(settings.data(), settings.size()));
+  const bool sharded = c.shards > 1 || ranks.size() > 1;
+  if (sharded) nn::MicroShards(c.batch_size, c.shards, ranks);  // refuses a split that cannot work, now
   const DType dtype = c.dtype == "f64" ? DType::F64 : DType::F32;
   const nn::Precision precision = nn::parse_precision(c.precision);
   const MixupMode mode = c.mixup_mode == "elem" ? MixupMode::Elem : MixupMode::Batch;
@@ -144,6 +171,10 @@ nlohmann::json train(const TrainConfig& config_in, const TrainOptions& opt) {
   const data::Dataset& train_set = splits.train;
   const data::Dataset& test_set = splits.test;
   MG_CHECK(test_set.size() > 0, "dataset ", c.dataset, " in ", c.data_dir, " has no test split");
+  if (ranks.size() > 1) {
+    const std::array<uint64_t, 2> hashes{dataset_hash(train_set), dataset_hash(test_set)};
+    require_same_on_every_rank("dataset (" + c.dataset + " in " + c.data_dir + ")", fnv1a(hashes.data(), sizeof hashes));
+  }
   const std::vector<double> mean(train_set.mean.begin(), train_set.mean.end());
   const std::vector<double> stdev(train_set.std.begin(), train_set.std.end());
 
@@ -173,30 +204,33 @@ nlohmann::json train(const TrainConfig& config_in, const TrainOptions& opt) {
            " of an epoch that has only ", nb, " batches");
   const auto schedule = make_schedule(c, nb);
   // after everything that can refuse the config, so a refused run leaves its directory empty
-  write_file_atomic((std::filesystem::path(opt.out) / "config.json").string(), c.to_json().dump(2) + "\n");
+  if (is_root()) write_file_atomic((std::filesystem::path(opt.out) / "config.json").string(), c.to_json().dump(2) + "\n");
   const Classifier f = normalized(*model, mean, stdev);
   const nn::Autocast autocast(precision);  // training steps and evaluation alike, as under torch.autocast
-  Progress progress(opt.quiet, c.epochs);
+  Progress progress(opt.quiet || !is_root(), c.epochs);
   CheckpointTimer timer(opt.checkpoint_every_minutes);
   bool saved_once = false;  // whether this run has a good checkpoint to point at
 
   // A checkpoint after `running.batches` batches of epoch `epoch` (all of them and evaluated: epoch + 1, 0).
   auto save = [&](int64_t epochs_done, const EpochRunning& running) {
-    save_run_checkpoint(opt.out, {{epochs_done, running.batches, running.objective_sum, running.samples,
-                                   running.seconds, c.to_json(), history},
-                                  model->state_dict(),
-                                  sgd.state_dict()});
+    if (is_root())
+      save_run_checkpoint(opt.out, {{epochs_done, running.batches, running.objective_sum, running.samples,
+                                     running.seconds, c.to_json(), history},
+                                    model->state_dict(),
+                                    sgd.state_dict()});
     saved_once = true;
     timer.reset();
   };
   auto stop_if_requested = [&](int64_t epoch, int64_t batches) {
-    if (!stop.requested()) return;
-    std::fprintf(stderr, "%smixgrad: stopped by %s at epoch %lld, batch %lld of %lld; checkpoint written to %s\n"
-                 "resume with: mixgrad train --out %s --resume\n", progress.line_break(),
-                 stop.requested() == SIGINT ? "SIGINT" : "SIGTERM", static_cast<long long>(epoch + 1),
-                 static_cast<long long>(batches), static_cast<long long>(nb), checkpoint_path(opt.out).c_str(),
-                 opt.out.c_str());
-    throw Interrupted{stop.requested()};
+    const int signal = stop_signal_on_any_rank(stop);
+    if (!signal) return;
+    if (is_root())
+      std::fprintf(stderr, "%smixgrad: stopped by %s at epoch %lld, batch %lld of %lld; checkpoint written to %s\n"
+                   "resume with: mixgrad train --out %s --resume\n", progress.line_break(),
+                   signal == SIGINT ? "SIGINT" : "SIGTERM", static_cast<long long>(epoch + 1),
+                   static_cast<long long>(batches), static_cast<long long>(nb), checkpoint_path(opt.out).c_str(),
+                   opt.out.c_str());
+    throw Interrupted{signal};
   };
 
   const int64_t last_epoch = opt.stop_after_epochs > 0 ? std::min(c.epochs, first_epoch + opt.stop_after_epochs) : c.epochs;
@@ -213,13 +247,25 @@ nlohmann::json train(const TrainConfig& config_in, const TrainOptions& opt) {
       Generator gen(c.seed, stream_id(kMixupPurpose, static_cast<uint64_t>(epoch), static_cast<uint64_t>(b)));
       const MixupPlan plan = draw_mixup(batch.size(), c.mixup_alpha, mode, gen);
       const Variable x = in_model_dtype(Variable(batch.x), *model);  // mixed in the model's precision
-      const Variable loss = mixup_loss(f(mix_inputs(x, plan)), batch.y, plan);
-      const double value = loss.item();
-      MG_CHECK(std::isfinite(value), "training diverged: the loss is ", value, " at epoch ", epoch + 1, ", batch ", b + 1,
-               " (step ", epoch * nb + b + 1, "); the last good checkpoint (",
-               saved_once || opt.resume ? checkpoint_path(opt.out) : "none", ") is kept");
+      const Variable mixed = mix_inputs(x, plan);
       sgd.zero_grad();
-      loss.backward();
+      double value = 0;
+      auto forward_backward = [&](const Variable& share, int64_t first) {
+        const Variable loss = mixup_loss(f(share), batch.y, plan, first);
+        value = loss.item();
+        MG_CHECK(std::isfinite(value), "training diverged: the loss is ", value, " at epoch ", epoch + 1, ", batch ",
+                 b + 1, " (step ", epoch * nb + b + 1, "); the last good checkpoint (",
+                 saved_once || opt.resume ? checkpoint_path(opt.out) : "none", ") is kept");
+        loss.backward();
+      };
+      if (!sharded) {
+        forward_backward(mixed, 0);
+      } else {  // this rank's share of the micro-shards; the batch sums are reduced over the ranks in order
+        const nn::MicroShards shards(batch.size(), c.shards, ranks);
+        const nn::MicroShardScope scope(shards);
+        const int64_t first = shards.local_begin();
+        forward_backward(Variable(mixed.data().slice(0, first, first + shards.local_size())), first);
+      }
       sgd.step();
 
       running.batches = b + 1;
@@ -228,13 +274,13 @@ nlohmann::json train(const TrainConfig& config_in, const TrainOptions& opt) {
       running.seconds = std::chrono::duration<double>(Clock::now() - start).count();
       progress.batch(epoch, b, nb, running.objective_sum / static_cast<double>(running.samples),
                      static_cast<double>(running.samples) / running.seconds);
-      if (stop.requested() || timer.due()) {
+      if (on_any_rank(stop.requested() != 0 || timer.due())) {
         save(epoch, running);
         stop_if_requested(epoch, running.batches);
       }
     }
     model->eval();
-    const EvalResult tr = evaluate(f, train_eval), te = evaluate(f, test_eval);
+    const EvalResult tr = evaluate(f, train_eval, ranks), te = evaluate(f, test_eval, ranks);
     nlohmann::json m = {{"epoch", epoch + 1},
                         {"lr", sgd.lr()},
                         {"train_objective", running.objective_sum / static_cast<double>(running.samples)},
@@ -253,7 +299,7 @@ nlohmann::json train(const TrainConfig& config_in, const TrainOptions& opt) {
     save(epoch + 1, EpochRunning{});
     std::string lines;
     for (const auto& row : history) lines += row.dump() + "\n";
-    write_file_atomic((std::filesystem::path(opt.out) / "metrics.jsonl").string(), lines);
+    if (is_root()) write_file_atomic((std::filesystem::path(opt.out) / "metrics.jsonl").string(), lines);
     stop_if_requested(epoch + 1, 0);
   }
   return history;

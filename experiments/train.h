@@ -6,6 +6,12 @@
 // Every random choice derives from (seed, epoch, batch or sample index): the shuffle and augmentation
 // in the loader, λ and the pairing of mixup here. A run therefore resumes exactly from any checkpoint,
 // mid-epoch ones included, and gives the same bits on any thread count.
+//
+// Under mpirun (experiments/distributed/job.h) the ranks train one model together. A step: every rank
+// loads and mixes the whole global batch, takes its share (shard), runs forward and backward on it, with
+// the batch sums reduced over the ranks in a fixed order as they arise (SyncBatchNorm's statistics in the
+// forward, the weight gradients in the backward), then every rank applies the same update. Rank 0 alone
+// writes the run directory; evaluation is split over the ranks by batches.
 #pragma once
 #include <nlohmann/json.hpp>
 #include <string>
@@ -38,6 +44,9 @@ struct TrainConfig {
   uint64_t seed = 0;
   std::string dtype = "f32";
   std::string precision = "f32";  // f32 | bf16: conv2d and linear under nn::Autocast (PyTorch's CPU autocast)
+  // Micro-shards of every batch (a power of two; nn/distributed/micro_shards.h). 1: the plain step. M > 1
+  // gives the same bits on any number of ranks dividing M (mpirun -np K), one process included.
+  int64_t shards = 1;
 
   nlohmann::json to_json() const;
   static TrainConfig from_json(const nlohmann::json& j);  // throws naming a bad key or value

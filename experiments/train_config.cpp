@@ -18,7 +18,8 @@ nlohmann::json TrainConfig::to_json() const {
           {"mixup_alpha", mixup_alpha}, {"mixup_mode", mixup_mode},
           {"augment", augment},         {"train_subset", train_subset},
           {"eval_train_subset", eval_train_subset}, {"seed", seed},
-          {"dtype", dtype},             {"precision", precision}};
+          {"dtype", dtype},             {"precision", precision},
+          {"shards", shards}};
 }
 
 namespace {
@@ -87,6 +88,7 @@ TrainConfig TrainConfig::from_json(const nlohmann::json& j) {
   get("seed", c.seed);
   get("dtype", c.dtype);
   get("precision", c.precision);  // absent in runs from before bf16: f32
+  get("shards", c.shards);        // absent in runs from before data-parallel training: 1
   return c;
 }
 
@@ -122,6 +124,8 @@ void TrainConfig::validate() const {
            ", expected -1 (all) or a positive count");
   MG_CHECK(eval_train_subset == -1 || eval_train_subset > 0, "config: 'eval_train_subset' is ", eval_train_subset,
            ", expected -1 (as trained) or a positive count");
+  MG_CHECK(shards > 0 && (shards & (shards - 1)) == 0, "config: 'shards' is ", shards,
+           ", expected a power of two (1, 2, 4, 8, ...)");
   one_of("dtype", dtype, {"f32", "f64"});
   one_of("precision", precision, {"f32", "bf16"});
   MG_CHECK(precision == "f32" || dtype == "f32", "config: precision ", precision,

@@ -6,6 +6,7 @@ packages=(
   build-essential cmake ninja-build pkg-config
   libopenblas-dev libtbb-dev libstb-dev catch2
   libcli11-dev nlohmann-json3-dev zlib1g-dev libfmt-dev libmatio-dev
+  libopenmpi-dev openmpi-bin
   python3 python3-numpy python3-scipy python3-torch python3-matplotlib
   clang libclang-rt-14-dev
   dataset-fashion-mnist

@@ -1,7 +1,10 @@
 // `mixgrad train`: ERM or mixup training into a run directory (see experiments/train.h).
+#include <cstdio>
+
 #include "datasets/registry.h"
 #include "experiments/cli/commands.h"
 #include "experiments/cli/list_args.h"
+#include "experiments/distributed/job.h"
 #include "experiments/train.h"
 #include "nn/models.h"
 
@@ -12,6 +15,7 @@ void register_train(CLI::App& app) {
     experiments::TrainConfig config;
     experiments::TrainOptions options;
     int threads = 0;
+    int64_t shards = 0;  // 0: 1 for one process, the number of ranks under mpirun
   };
   auto a = std::make_shared<Args>();
   experiments::TrainConfig& c = a->config;
@@ -43,6 +47,10 @@ void register_train(CLI::App& app) {
                        "autocast (needs --dtype f32)")
       ->capture_default_str();
   add_threads_option(*cmd, a->threads);
+  cmd->add_option("--shards", a->shards,
+                  "cut every batch into M micro-shards (a power of two): the same bits on any number of ranks "
+                  "dividing M, one process included (default: 1, or the number of ranks under mpirun)")
+      ->check(CLI::PositiveNumber);
   cmd->add_option("--out", a->options.out, "run directory")->required();
   cmd->add_flag("--resume", a->options.resume, "continue the run in --out from its last checkpoint");
   cmd->add_flag("--force", a->options.force, "overwrite an existing run in --out");
@@ -53,6 +61,11 @@ void register_train(CLI::App& app) {
       ->capture_default_str()->check(CLI::NonNegativeNumber);
   cmd->callback([a] {
     apply_threads(a->threads);
+    const int ranks = experiments::job().size();
+    a->config.shards = a->shards > 0 ? a->shards : ranks;
+    if (a->shards == 0 && ranks > 1 && experiments::is_root() && !a->options.resume)
+      std::fprintf(stderr, "mixgrad: %d ranks, --shards %d: a one-process run with --shards %d gives the same bits\n",
+                   ranks, ranks, ranks);
     experiments::train(a->config, a->options);
   });
 }

@@ -98,6 +98,19 @@ struct Child {
     }
     return false;
   }
+  // Waits at most `seconds` for the exit; its status as wait() gives it, or -1 if still running.
+  int wait_for(double seconds) {
+    const auto end = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+    while (std::chrono::steady_clock::now() < end) {
+      int status = 0;
+      if (waitpid(pid, &status, WNOHANG) == pid) {
+        pid = -1;
+        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return -1;
+  }
   // Waits for the exit and returns its status (128 + signal when killed by a signal).
   int wait() {
     int status = 0;

@@ -1,0 +1,36 @@
+// The processes of this run: one, or the ranks of an MPI job when mpirun started it (and mixgrad was built
+// with MPI; see README → Scale-out). main() calls start_job first and end_job last; a failure on any rank
+// ends the whole job (abort_job), so no rank waits for a rank that is gone.
+#pragma once
+#include <cstdint>
+#include <string>
+
+#include "nn/distributed/collective.h"
+
+namespace mg::experiments {
+
+void start_job(int& argc, char**& argv);
+void end_job();
+[[noreturn]] void abort_job(int status);  // ends every rank: MPI_Abort, or exit() for one process
+
+const nn::Collective& job();  // this job's ranks (single_process() without mpirun)
+bool is_root();               // rank 0: the one that writes files and progress
+bool built_with_mpi();
+
+// "rank 1 of 2: " under mpirun, "" for one process: the prefix of messages, so a log names the rank.
+std::string rank_prefix();
+
+// Whether `flag` is true on any rank (a collective; false at once for one process). Ranks use it to agree
+// on stopping and checkpointing at the same step.
+bool on_any_rank(bool flag);
+// Waits until every rank gets here.
+void barrier();
+
+// Throws unless every rank passes the same value, naming `what` and the first rank that differs from
+// rank 0 (e.g. ranks started with different flags, or with different data files).
+void require_same_on_every_rank(const std::string& what, uint64_t value);
+
+// FNV-1a over bytes, for require_same_on_every_rank.
+uint64_t fnv1a(const void* data, std::size_t size, uint64_t hash = 0xcbf29ce484222325ull);
+
+}  // namespace mg::experiments

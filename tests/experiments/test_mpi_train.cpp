@@ -1,0 +1,123 @@
+// Data-parallel training under mpirun (README → Scale-out): K = 1, 2 and 4 ranks give byte-identical
+// checkpoints and metrics, a run resumes on another K, a killed rank ends the job, and ranks started with
+// different flags are refused. Skipped when mixgrad was built without MPI or mpirun is missing.
+#include <catch2/catch.hpp>
+
+#include "tests/experiments/synthetic_cifar.h"
+#include "tests/experiments/train_helpers.h"
+
+namespace fs = std::filesystem;
+using mg::test::Child;
+using mg::test::read_metrics;
+using mg::test::run_command;
+using mg::test::same_weights;
+using mg::test::TempDir;
+using mg::test::train_command;
+
+namespace {
+
+bool mpi_available() {
+#ifdef MIXGRAD_WITH_MPI
+  return run_command("command -v mpirun").status == 0;
+#else
+  return false;
+#endif
+}
+
+// mpirun on this machine only: shared memory between the ranks, its own control traffic on loopback.
+std::string mpirun(int ranks) {
+  return "env OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 mpirun --oversubscribe --mca btl self,vader "
+         "--mca oob_tcp_if_include lo -np " + std::to_string(ranks) + " ";
+}
+
+#define REQUIRE_MPI()                                                         \
+  if (!mpi_available()) {                                                     \
+    mg::test::skip("mixgrad was built without MPI, or mpirun is not installed"); \
+    return;                                                                   \
+  }
+
+void require_same_run(const fs::path& a, const fs::path& b) {
+  REQUIRE(same_weights(a, b));
+  REQUIRE(read_metrics(a) == read_metrics(b));
+}
+
+}  // namespace
+
+TEST_CASE("mpirun: smallcnn-bn with mixup on 2 and 4 ranks ends on the bits of one process", "[experiments][mpi]") {
+  REQUIRE_MPI();
+  TempDir tmp;
+  mg::test::write_synthetic_cifar(tmp.path / "data", 16, 32);
+  const std::string flags = " --shards 4 --threads 1";
+  REQUIRE(run_command(train_command(tmp.path / "data", tmp.path / "k1", flags)).status == 0);
+  for (int k : {2, 4}) {
+    const fs::path run = tmp.path / ("k" + std::to_string(k));
+    const auto r = run_command(mpirun(k) + train_command(tmp.path / "data", run, flags));
+    INFO(r.output);
+    REQUIRE(r.status == 0);
+    require_same_run(tmp.path / "k1", run);
+  }
+  // Not the plain step's bits: the micro-shards changed the order of the sums (and BatchNorm still saw the
+  // whole batch, so the run learns as well; test_micro_shards.cpp compares the values).
+  REQUIRE(run_command(train_command(tmp.path / "data", tmp.path / "plain", "--threads 1")).status == 0);
+  CHECK_FALSE(same_weights(tmp.path / "k1", tmp.path / "plain"));
+}
+
+TEST_CASE("mpirun: preact-resnet18 steps on 2 ranks end on the bits of one process", "[experiments][mpi]") {
+  REQUIRE_MPI();
+  TempDir tmp;
+  mg::test::write_synthetic_cifar(tmp.path / "data", 8, 16);
+  const std::string flags = " --model preact-resnet18 --epochs 1 --schedule constant --shards 2 --threads 1";
+  REQUIRE(run_command(train_command(tmp.path / "data", tmp.path / "k1", flags)).status == 0);
+  const auto r = run_command(mpirun(2) + train_command(tmp.path / "data", tmp.path / "k2", flags));
+  INFO(r.output);
+  REQUIRE(r.status == 0);
+  require_same_run(tmp.path / "k1", tmp.path / "k2");
+}
+
+TEST_CASE("mpirun: a run resumed on another number of ranks ends on the same bits", "[experiments][mpi]") {
+  REQUIRE_MPI();
+  TempDir tmp;
+  mg::test::write_synthetic_cifar(tmp.path / "data", 16, 32);
+  const fs::path data = tmp.path / "data", straight = tmp.path / "straight", moved = tmp.path / "moved";
+  REQUIRE(run_command(train_command(data, straight, "--shards 4 --threads 1")).status == 0);
+  REQUIRE(run_command(mpirun(2) + train_command(data, moved, "--shards 4 --threads 1 --stop-after 1")).status == 0);
+  REQUIRE(run_command(mpirun(4) + train_command(data, moved, "--threads 1 --resume --stop-after 1")).status == 0);
+  REQUIRE(run_command(train_command(data, moved, "--threads 1 --resume")).status == 0);  // one process
+  require_same_run(straight, moved);
+}
+
+TEST_CASE("mpirun: a killed rank ends the job non-zero within 60 s and the checkpoint resumes", "[experiments][mpi]") {
+  REQUIRE_MPI();
+  TempDir tmp;
+  mg::test::write_synthetic_cifar(tmp.path / "data", 64, 32);
+  const fs::path run = tmp.path / "run";
+  Child job(mpirun(2) + train_command(tmp.path / "data", run, "--epochs 200 --threads 1"), tmp.path / "job.log");
+  REQUIRE(job.wait_until([&] { return fs::exists(run / "checkpoint.safetensors"); }));
+  const auto ranks = run_command("pgrep -P " + std::to_string(job.pid));
+  INFO(ranks.output);
+  REQUIRE(ranks.status == 0);
+  const std::string victim = ranks.output.substr(ranks.output.find_last_of('\n', ranks.output.size() - 2) + 1);
+  REQUIRE(run_command("kill -9 " + victim).status == 0);
+  const int status = job.wait_for(60);
+  INFO(job.output());
+  CHECK(status != -1);  // the job ended within 60 s
+  CHECK(status != 0);
+  CHECK_THAT(job.output(), Catch::Contains("exited on signal 9"));
+  // The last checkpoint is whole, and a one-process resume carries on from it.
+  REQUIRE(run_command(train_command(tmp.path / "data", run, "--threads 1 --resume --stop-after 1")).status == 0);
+}
+
+TEST_CASE("mpirun: ranks started with different flags, or a split the ranks cannot share, are refused",
+          "[experiments][mpi]") {
+  REQUIRE_MPI();
+  TempDir tmp;
+  mg::test::write_synthetic_cifar(tmp.path / "data", 16, 32);
+  const fs::path data = tmp.path / "data";
+  const auto mixed = run_command(mpirun(1) + train_command(data, tmp.path / "a", "--threads 1 --shards 2 --lr 0.05") +
+                                 " : -np 1 " + train_command(data, tmp.path / "a", "--threads 1 --shards 2 --lr 0.1"));
+  CHECK(mixed.status != 0);
+  CHECK_THAT(mixed.output, Catch::Contains("rank 1 of 2 has another training configuration"));
+  const auto odd = run_command(mpirun(3) + train_command(data, tmp.path / "b", "--threads 1 --shards 4"));
+  CHECK(odd.status != 0);
+  CHECK_THAT(odd.output, Catch::Contains("--shards 4 cannot be split over 3 ranks"));
+}
