@@ -5,9 +5,11 @@
 #include <cstdio>
 #include <filesystem>
 #include <map>
+#include <optional>
 
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "experiments/distributed/job.h"
 #include "experiments/report.h"
 #include "experiments/reproduce_run.h"
 #include "experiments/run_dir.h"
@@ -155,13 +157,18 @@ nlohmann::json budget_summary(const Preset& p, const std::vector<BudgetRun>& pla
 
 nlohmann::json reproduce_budget(const Preset& p, const ReproduceOptions& o) {
   const auto start = std::chrono::steady_clock::now();
-  const RunLock lock = prepare_run_dir(o.out, o.resume, o.force);
+  std::optional<RunLock> lock;  // rank 0 holds the output directory; under mpirun the others train runs in it
+  if (is_root()) lock.emplace(prepare_run_dir(o.out, o.resume, o.force));
+  barrier(job());
   const int64_t seeds = o.seeds > 0 ? o.seeds : p.seeds;
   const std::vector<BudgetRun> plan = budget_plan(p, seeds);
   const PresetStart begun = start_preset(p, seeds, o);
   auto dir_of = [&](const BudgetRun& r) { return (fs::path(o.out) / "runs" / budget_run_name(r)).string(); };
   auto config_of = [&](const BudgetRun& r) { return run_config(begun.base, r.method, r.epochs, r.seed, o.data_dir); };
-  if (o.first_epoch_only) return first_epoch(config_of(plan.front()), dir_of(plan.front()));
+  if (o.first_epoch_only) {
+    if (!is_root()) return nullptr;
+    return first_epoch(config_of(plan.front()), dir_of(plan.front()));
+  }
 
   std::map<std::string, nlohmann::json> done;
   // summary.json and report.md of the runs done so far, and of the approximation once it is measured.
@@ -181,13 +188,18 @@ nlohmann::json reproduce_budget(const Preset& p, const ReproduceOptions& o) {
     write_budget_report(summary, o.out);
     return summary;
   };
+  std::vector<PlannedRun> runs;
   for (const BudgetRun& r : plan) {
-    const std::string dir = dir_of(r);
-    std::fprintf(stderr, "reproduce: %s, %lld epochs, seed %llu -> %s\n", r.method.c_str(),
-                 static_cast<long long>(r.epochs), static_cast<unsigned long long>(r.seed), dir.c_str());
-    done[budget_run_name(r)] = run_one(p, config_of(r), dir, o);
-    write(nullptr, "");
+    char label[96];
+    std::snprintf(label, sizeof label, "%s, %lld epochs, seed %llu", r.method.c_str(), static_cast<long long>(r.epochs),
+                  static_cast<unsigned long long>(r.seed));
+    runs.push_back({label, config_of(r), dir_of(r)});
   }
+  run_all(p, runs, o, [&](std::size_t i, const nlohmann::json& result) {
+    done[budget_run_name(plan[i])] = result;
+    write(nullptr, "");
+  });
+  if (!is_root()) return nullptr;  // rank 0 writes the summary, the report and the plots
 
   // The approximation, on the final model of the longest mixup run of seed 0 (the plan's last such run).
   const auto longest =

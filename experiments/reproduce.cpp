@@ -3,9 +3,11 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <optional>
 
 #include "core/atomic_file.h"
 #include "experiments/budget.h"
+#include "experiments/distributed/job.h"
 #include "experiments/report.h"
 #include "experiments/reproduce_run.h"
 #include "experiments/run_dir.h"
@@ -16,25 +18,31 @@ namespace fs = std::filesystem;
 nlohmann::json reproduce(const Preset& p, const ReproduceOptions& o) {
   if (!p.budgets.empty()) return reproduce_budget(p, o);
   const auto start = std::chrono::steady_clock::now();
-  const RunLock lock = prepare_run_dir(o.out, o.resume, o.force);
+  std::optional<RunLock> lock;  // rank 0 holds the output directory; under mpirun the others train runs in it
+  if (is_root()) lock.emplace(prepare_run_dir(o.out, o.resume, o.force));
+  barrier(job());
   const int64_t seeds = o.seeds > 0 ? o.seeds : p.seeds;
   const PresetStart begun = start_preset(p, seeds, o);
   const TrainConfig& base = begun.base;
   auto dir_of = [&](const std::string& method, int64_t seed) {
     return (fs::path(o.out) / "runs" / (method + "-seed" + std::to_string(seed))).string();
   };
-  if (o.first_epoch_only) return first_epoch(run_config(base, "erm", base.epochs, 0, o.data_dir), dir_of("erm", 0));
-  std::vector<nlohmann::json> erm, mixup;
+  if (o.first_epoch_only) {
+    if (!is_root()) return nullptr;
+    return first_epoch(run_config(base, "erm", base.epochs, 0, o.data_dir), dir_of("erm", 0));
+  }
+  std::vector<PlannedRun> plan;
   std::vector<int64_t> seed_list;
   for (int64_t s = 0; s < seeds; ++s) {
     seed_list.push_back(s);
-    for (const std::string method : {"erm", "mixup"}) {
-      const TrainConfig c = run_config(base, method, base.epochs, static_cast<uint64_t>(s), o.data_dir);
-      const std::string dir = dir_of(method, s);
-      std::fprintf(stderr, "reproduce: %s, seed %lld -> %s\n", method.c_str(), static_cast<long long>(s), dir.c_str());
-      (method == "mixup" ? mixup : erm).push_back(run_one(p, c, dir, o));
-    }
+    for (const std::string method : {"erm", "mixup"})
+      plan.push_back({method + ", seed " + std::to_string(s),
+                      run_config(base, method, base.epochs, static_cast<uint64_t>(s), o.data_dir), dir_of(method, s)});
   }
+  const std::vector<nlohmann::json> results = run_all(p, plan, o);
+  if (!is_root()) return nullptr;  // rank 0 writes the summary, the report and the plots
+  std::vector<nlohmann::json> erm, mixup;
+  for (std::size_t i = 0; i < plan.size(); ++i) (plan[i].config.mixup_alpha > 0 ? mixup : erm).push_back(results[i]);
 
   // The approximation, on the first seed's final mixup model.
   const Approximation approx = approximation(p, mixup.front()["dir"], o.data_dir);

@@ -4,11 +4,13 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "datasets/loader.h"
 #include "datasets/registry.h"
+#include "experiments/distributed/job.h"
 #include "experiments/evaluate.h"
 #include "experiments/projection.h"
 #include "experiments/run_dir.h"
@@ -37,7 +39,7 @@ PresetStart start_preset(const Preset& p, int64_t seeds, const ReproduceOptions&
   PresetStart s{p.train, nullptr};
   const data::Splits splits = data::load_dataset(p.train.dataset, o.data_dir);
   if (s.base.eval_train_subset > splits.train.size()) s.base.eval_train_subset = -1;
-  print_projection(project_reproduce(p, seeds, splits));
+  if (is_root()) print_projection(project_reproduce(p, seeds, splits));
   s.data = {{"train", p.train.train_subset > 0 ? std::min(p.train.train_subset, splits.train.size()) : splits.train.size()},
             {"test", splits.test.size()},
             {"test_split", splits.test.name},
@@ -86,7 +88,9 @@ nlohmann::json run_one(const Preset& p, const TrainConfig& config, const std::st
   if (!finished) {
     const bool resume = o.resume && fs::exists(checkpoint_path(dir));
     // A run stopped before its first checkpoint has nothing to resume from: with --resume it starts over.
-    train(config, {.out = dir, .resume = resume, .force = (o.force || o.resume) && !resume});
+    train(config, {.out = dir, .resume = resume, .force = (o.force || o.resume) && !resume,
+                   .quiet = !is_root(),  // under mpirun, rank 0's progress stands for all
+                   .ranks = &nn::single_process()});
   }
   TrainedRun run = load_trained_run(dir, o.data_dir);
   const nn::Autocast autocast(nn::parse_precision(run.config.precision));  // the attack runs as the run trained
@@ -104,6 +108,35 @@ nlohmann::json run_one(const Preset& p, const TrainConfig& config, const std::st
   write_file_atomic((fs::path(dir) / "robust.csv").string(), csv);
   const nlohmann::json history = load_checkpoint(checkpoint_path(dir)).history;
   return {{"final", history.back()}, {"fgsm_acc", fgsm}, {"history", history}, {"dir", dir}};
+}
+
+std::vector<nlohmann::json> run_all(const Preset& p, const std::vector<PlannedRun>& runs, const ReproduceOptions& o,
+                                    const std::function<void(std::size_t, const nlohmann::json&)>& on_done) {
+  const nn::Collective& ranks = job();
+  std::vector<nlohmann::json> results(runs.size());
+  for (std::size_t i = 0; i < runs.size(); ++i) {
+    if (static_cast<int>(i % ranks.size()) != ranks.rank()) continue;
+    std::fprintf(stderr, "reproduce: %s%s -> %s\n", rank_prefix().c_str(), runs[i].label.c_str(), runs[i].dir.c_str());
+    results[i] = run_one(p, runs[i].config, runs[i].dir, o);
+    if (ranks.size() == 1) {
+      if (on_done) on_done(i, results[i]);
+      continue;
+    }
+    write_file_atomic((fs::path(runs[i].dir) / "result.json").string(), results[i].dump() + "\n");
+  }
+  if (ranks.size() == 1) return results;
+  if (ranks.size() > static_cast<int>(runs.size()) && is_root())
+    std::fprintf(stderr, "reproduce: %d ranks for %zu runs: ranks %zu to %d have no run and wait\n", ranks.size(),
+                 runs.size(), runs.size(), ranks.size() - 1);
+  barrier(ranks);
+  for (std::size_t i = 0; i < runs.size(); ++i) {
+    const std::string path = (fs::path(runs[i].dir) / "result.json").string();
+    std::ifstream in(path);
+    MG_CHECK(in, "reproduce: cannot read ", path, ", which rank ", i % ranks.size(), " wrote");
+    results[i] = nlohmann::json::parse(in);
+    if (on_done && is_root()) on_done(i, results[i]);
+  }
+  return results;
 }
 
 // The per-method summary R: every number as {"mean", "std", "values"} over seeds.

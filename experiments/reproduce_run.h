@@ -1,6 +1,7 @@
 // One run of `reproduce` and the summaries built from runs, shared by the seed presets (reproduce.cpp) and the
 // budget preset (budget.cpp).
 #pragma once
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -47,6 +48,21 @@ struct Approximation {
   bool holds = false;       // approximation_holds
 };
 Approximation approximation(const Preset& p, const std::string& run_dir, const std::string& data_dir);
+
+// One run of a sweep: what run_one trains and measures, and where.
+struct PlannedRun {
+  std::string label;  // for the progress line, e.g. "erm, seed 0"
+  TrainConfig config;
+  std::string dir;
+};
+
+// run_one on every planned run, spread over the job's ranks (experiments/distributed/job.h): run i on rank
+// i mod K, trained by that rank alone, so that each run has the bits of a one-process sweep; each owner
+// writes its result to dir/result.json and every rank returns all results, read back in plan order, once
+// all are done. One process runs them in order and calls on_done(i, result) after each (a progressive
+// summary); under mpirun, on_done is called on rank 0 for every run at the end.
+std::vector<nlohmann::json> run_all(const Preset& p, const std::vector<PlannedRun>& runs, const ReproduceOptions& o,
+                                    const std::function<void(std::size_t, const nlohmann::json&)>& on_done = {});
 
 // The per-method summary of runs: every number as {"mean", "std", "values"} over them.
 nlohmann::json summarise(const std::vector<nlohmann::json>& runs, const std::vector<double>& eps);

@@ -126,10 +126,10 @@ uint64_t dataset_hash(const data::Dataset& ds) {
 }
 
 // The signal that stopped any rank (0: none), so that every rank stops at the same step.
-int stop_signal_on_any_rank(const StopSignals& stop) {
-  if (job().size() == 1) return stop.requested();
+int stop_signal_on_any_rank(const nn::Collective& ranks, const StopSignals& stop) {
+  if (ranks.size() == 1) return stop.requested();
   int signal = 0;
-  for (double v : job().all_gather(std::vector<double>{static_cast<double>(stop.requested())}))
+  for (double v : ranks.all_gather(std::vector<double>{static_cast<double>(stop.requested())}))
     signal = std::max(signal, static_cast<int>(v));
   return signal;
 }
@@ -139,10 +139,11 @@ int stop_signal_on_any_rank(const StopSignals& stop) {
 nlohmann::json train(const TrainConfig& config_in, const TrainOptions& opt) {
   MG_CHECK(opt.checkpoint_every_minutes >= 0, "--checkpoint-every must be >= 0 minutes (0 = only at epoch ends), got ",
            opt.checkpoint_every_minutes);
-  const nn::Collective& ranks = job();
+  const nn::Collective& ranks = opt.ranks ? *opt.ranks : job();
+  const bool root = ranks.rank() == 0;
   std::optional<RunLock> lock;  // rank 0 holds the run directory; the others only read it
-  if (is_root()) lock.emplace(prepare_run_dir(opt.out, opt.resume, opt.force));
-  barrier();
+  if (root) lock.emplace(prepare_run_dir(opt.out, opt.resume, opt.force));
+  barrier(ranks);
   const StopSignals stop;
   TrainConfig c = config_in;
   Checkpoint checkpoint;
@@ -159,7 +160,7 @@ nlohmann::json train(const TrainConfig& config_in, const TrainOptions& opt) {
     MG_FAIL(checkpoint_path(opt.out), ": ", e.what());
   }
   const std::string settings = c.to_json().dump() + opt.out + (opt.resume ? " resume" : "");
-  require_same_on_every_rank("training configuration (flags, or the checkpoint resumed)",
+  require_same_on_every_rank(ranks, "training configuration (flags, or the checkpoint resumed)",
                              fnv1a(settings.data(), settings.size()));
   const bool sharded = c.shards > 1 || ranks.size() > 1;
   if (sharded) nn::MicroShards(c.batch_size, c.shards, ranks);  // refuses a split that cannot work, now
@@ -173,7 +174,7 @@ nlohmann::json train(const TrainConfig& config_in, const TrainOptions& opt) {
   MG_CHECK(test_set.size() > 0, "dataset ", c.dataset, " in ", c.data_dir, " has no test split");
   if (ranks.size() > 1) {
     const std::array<uint64_t, 2> hashes{dataset_hash(train_set), dataset_hash(test_set)};
-    require_same_on_every_rank("dataset (" + c.dataset + " in " + c.data_dir + ")", fnv1a(hashes.data(), sizeof hashes));
+    require_same_on_every_rank(ranks, "dataset (" + c.dataset + " in " + c.data_dir + ")", fnv1a(hashes.data(), sizeof hashes));
   }
   const std::vector<double> mean(train_set.mean.begin(), train_set.mean.end());
   const std::vector<double> stdev(train_set.std.begin(), train_set.std.end());
@@ -204,16 +205,16 @@ nlohmann::json train(const TrainConfig& config_in, const TrainOptions& opt) {
            " of an epoch that has only ", nb, " batches");
   const auto schedule = make_schedule(c, nb);
   // after everything that can refuse the config, so a refused run leaves its directory empty
-  if (is_root()) write_file_atomic((std::filesystem::path(opt.out) / "config.json").string(), c.to_json().dump(2) + "\n");
+  if (root) write_file_atomic((std::filesystem::path(opt.out) / "config.json").string(), c.to_json().dump(2) + "\n");
   const Classifier f = normalized(*model, mean, stdev);
   const nn::Autocast autocast(precision);  // training steps and evaluation alike, as under torch.autocast
-  Progress progress(opt.quiet || !is_root(), c.epochs);
+  Progress progress(opt.quiet || !root, c.epochs);
   CheckpointTimer timer(opt.checkpoint_every_minutes);
   bool saved_once = false;  // whether this run has a good checkpoint to point at
 
   // A checkpoint after `running.batches` batches of epoch `epoch` (all of them and evaluated: epoch + 1, 0).
   auto save = [&](int64_t epochs_done, const EpochRunning& running) {
-    if (is_root())
+    if (root)
       save_run_checkpoint(opt.out, {{epochs_done, running.batches, running.objective_sum, running.samples,
                                      running.seconds, c.to_json(), history},
                                     model->state_dict(),
@@ -222,9 +223,9 @@ nlohmann::json train(const TrainConfig& config_in, const TrainOptions& opt) {
     timer.reset();
   };
   auto stop_if_requested = [&](int64_t epoch, int64_t batches) {
-    const int signal = stop_signal_on_any_rank(stop);
+    const int signal = stop_signal_on_any_rank(ranks, stop);
     if (!signal) return;
-    if (is_root())
+    if (root)
       std::fprintf(stderr, "%smixgrad: stopped by %s at epoch %lld, batch %lld of %lld; checkpoint written to %s\n"
                    "resume with: mixgrad train --out %s --resume\n", progress.line_break(),
                    signal == SIGINT ? "SIGINT" : "SIGTERM", static_cast<long long>(epoch + 1),
@@ -274,7 +275,7 @@ nlohmann::json train(const TrainConfig& config_in, const TrainOptions& opt) {
       running.seconds = std::chrono::duration<double>(Clock::now() - start).count();
       progress.batch(epoch, b, nb, running.objective_sum / static_cast<double>(running.samples),
                      static_cast<double>(running.samples) / running.seconds);
-      if (on_any_rank(stop.requested() != 0 || timer.due())) {
+      if (on_any_rank(ranks, stop.requested() != 0 || timer.due())) {
         save(epoch, running);
         stop_if_requested(epoch, running.batches);
       }
@@ -299,7 +300,7 @@ nlohmann::json train(const TrainConfig& config_in, const TrainOptions& opt) {
     save(epoch + 1, EpochRunning{});
     std::string lines;
     for (const auto& row : history) lines += row.dump() + "\n";
-    if (is_root()) write_file_atomic((std::filesystem::path(opt.out) / "metrics.jsonl").string(), lines);
+    if (root) write_file_atomic((std::filesystem::path(opt.out) / "metrics.jsonl").string(), lines);
     stop_if_requested(epoch + 1, 0);
   }
   return history;

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "experiments/mixup.h"
+#include "nn/distributed/collective.h"
 
 namespace mg::experiments {
 
@@ -62,6 +63,9 @@ struct TrainOptions {
   bool quiet = false;   // no progress output
   int64_t stop_after_epochs = -1;  // stop early (to test resume); -1 = run to the end
   double checkpoint_every_minutes = 10;  // also checkpoint mid-epoch this often; 0 = only at epoch ends
+  // The ranks that train this run together; nullptr: the whole job (experiments/distributed/job.h). A
+  // distributed sweep passes nn::single_process() to train whole runs on each rank.
+  const nn::Collective* ranks = nullptr;
 };
 
 // Trains and returns the metrics of every epoch (also written to out/metrics.jsonl).

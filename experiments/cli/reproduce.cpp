@@ -7,6 +7,7 @@
 #include "core/error.h"
 #include "datasets/registry.h"
 #include "experiments/cli/commands.h"
+#include "experiments/distributed/job.h"
 #include "experiments/reproduce.h"
 
 namespace mg::cli {
@@ -51,8 +52,10 @@ void register_reproduce(CLI::App& app) {
     if (a->options.data_dir.empty()) a->options.data_dir = data::default_data_dir(p.train.dataset);
     MG_CHECK(!a->options.data_dir.empty(), "reproduce --preset ", p.name, " needs --data: the directory of ",
              p.train.dataset);
-    std::fprintf(stderr, "reproduce: preset %s — %s\n", p.name.c_str(), p.description.c_str());
+    if (experiments::is_root())
+      std::fprintf(stderr, "reproduce: preset %s — %s\n", p.name.c_str(), p.description.c_str());
     const nlohmann::json summary = experiments::reproduce(p, a->options);
+    if (!experiments::is_root()) return;  // under mpirun rank 0 reports for the job
     if (a->options.first_epoch_only) {
       std::printf("%s\n", summary["first_epoch"].dump().c_str());
       return;

@@ -103,22 +103,22 @@ std::string rank_prefix() {
   return "rank " + std::to_string(j.rank()) + " of " + std::to_string(j.size()) + ": ";
 }
 
-bool on_any_rank(bool flag) {
-  if (job().size() == 1) return flag;
-  for (double v : job().all_gather(std::vector<double>{flag ? 1.0 : 0.0}))
+bool on_any_rank(const nn::Collective& ranks, bool flag) {
+  if (ranks.size() == 1) return flag;
+  for (double v : ranks.all_gather(std::vector<double>{flag ? 1.0 : 0.0}))
     if (v != 0) return true;
   return false;
 }
 
-void barrier() { on_any_rank(false); }
+void barrier(const nn::Collective& ranks) { on_any_rank(ranks, false); }
 
-void require_same_on_every_rank(const std::string& what, uint64_t value) {
-  if (job().size() == 1) return;
+void require_same_on_every_rank(const nn::Collective& ranks, const std::string& what, uint64_t value) {
+  if (ranks.size() == 1) return;
   // Two 32-bit halves: exact in doubles.
-  const std::vector<double> all = job().all_gather(
+  const std::vector<double> all = ranks.all_gather(
       std::vector<double>{static_cast<double>(value >> 32), static_cast<double>(value & 0xffffffffull)});
-  for (int r = 1; r < job().size(); ++r)
-    MG_CHECK(all[2 * r] == all[0] && all[2 * r + 1] == all[1], "rank ", r, " of ", job().size(), " has another ",
+  for (int r = 1; r < ranks.size(); ++r)
+    MG_CHECK(all[2 * r] == all[0] && all[2 * r + 1] == all[1], "rank ", r, " of ", ranks.size(), " has another ",
              what, " than rank 0; start every rank with the same flags, the same binary and the same data files");
 }
 

@@ -20,15 +20,15 @@ bool built_with_mpi();
 // "rank 1 of 2: " under mpirun, "" for one process: the prefix of messages, so a log names the rank.
 std::string rank_prefix();
 
-// Whether `flag` is true on any rank (a collective; false at once for one process). Ranks use it to agree
-// on stopping and checkpointing at the same step.
-bool on_any_rank(bool flag);
-// Waits until every rank gets here.
-void barrier();
+// Whether `flag` is true on any of `ranks` (a collective; the flag itself for one process). Ranks use it to
+// agree on stopping and checkpointing at the same step.
+bool on_any_rank(const nn::Collective& ranks, bool flag);
+// Waits until every one of `ranks` gets here.
+void barrier(const nn::Collective& ranks);
 
-// Throws unless every rank passes the same value, naming `what` and the first rank that differs from
-// rank 0 (e.g. ranks started with different flags, or with different data files).
-void require_same_on_every_rank(const std::string& what, uint64_t value);
+// Throws unless every one of `ranks` passes the same value, naming `what` and the first rank that differs
+// from rank 0 (e.g. ranks started with different flags, or with different data files).
+void require_same_on_every_rank(const nn::Collective& ranks, const std::string& what, uint64_t value);
 
 // FNV-1a over bytes, for require_same_on_every_rank.
 uint64_t fnv1a(const void* data, std::size_t size, uint64_t hash = 0xcbf29ce484222325ull);

@@ -3,6 +3,8 @@
 // different flags are refused. Skipped when mixgrad was built without MPI or mpirun is missing.
 #include <catch2/catch.hpp>
 
+#include <functional>
+
 #include "tests/experiments/synthetic_cifar.h"
 #include "tests/experiments/train_helpers.h"
 
@@ -120,4 +122,43 @@ TEST_CASE("mpirun: ranks started with different flags, or a split the ranks cann
   const auto odd = run_command(mpirun(3) + train_command(data, tmp.path / "b", "--threads 1 --shards 4"));
   CHECK(odd.status != 0);
   CHECK_THAT(odd.output, Catch::Contains("--shards 4 cannot be split over 3 ranks"));
+}
+
+namespace {
+
+// summary.json without its timings, which no two runs share.
+nlohmann::json summary_numbers(const fs::path& out) {
+  std::function<nlohmann::json(const nlohmann::json&)> strip = [&](const nlohmann::json& j) -> nlohmann::json {
+    if (j.is_object()) {
+      nlohmann::json o = nlohmann::json::object();
+      for (const auto& [k, v] : j.items())
+        if (k != "seconds" && k != "training_seconds" && k != "images_per_s") o[k] = strip(v);
+      return o;
+    }
+    if (j.is_array()) {
+      nlohmann::json a = nlohmann::json::array();
+      for (const auto& v : j) a.push_back(strip(v));
+      return a;
+    }
+    return j;
+  };
+  return strip(nlohmann::json::parse(mg::test::read_file(out / "summary.json")));
+}
+
+}  // namespace
+
+TEST_CASE("mpirun: reproduce --preset smoke on 2 ranks writes the one-process summary", "[experiments][mpi]") {
+  REQUIRE_MPI();
+  TempDir tmp;
+  mg::test::write_synthetic_cifar(tmp.path / "data", 512, 32);  // the smoke preset trains on 2,560 images
+  const std::string base = mg::test::mixgrad_binary() + " reproduce --preset smoke --seeds 1 --threads 1 --data " +
+                           (tmp.path / "data").string() + " --out ";
+  REQUIRE(run_command(base + (tmp.path / "one").string()).status == 0);
+  const auto r = run_command(mpirun(2) + base + (tmp.path / "two").string());
+  INFO(r.output);
+  REQUIRE(r.status == 0);
+  CHECK_THAT(r.output, Catch::Contains("rank 1 of 2: mixup, seed 0"));  // the runs were spread
+  const nlohmann::json one = summary_numbers(tmp.path / "one");
+  REQUIRE(one.contains("runs"));
+  CHECK(one == summary_numbers(tmp.path / "two"));
 }
