@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <memory>
 #include <string>
 
 #include "autograd/engine.h"
@@ -12,6 +13,8 @@
 #include "core/parallel.h"
 #include "core/rng.h"
 #include "experiments/attacks.h"
+#include "experiments/distributed/job.h"
+#include "nn/distributed/micro_shards.h"
 #include "nn/functional.h"
 #include "nn/models.h"
 #include "nn/optim/sgd.h"
@@ -57,6 +60,32 @@ double median(std::vector<double> v) {
 
 }  // namespace
 
+namespace {
+
+// The job's collectives, timed: what a data-parallel step spends communicating (and waiting for the
+// slowest rank), and how many bytes arrive.
+class TimedCollective final : public nn::Collective {
+ public:
+  explicit TimedCollective(const nn::Collective& inner) : inner_(inner) {}
+  int rank() const override { return inner_.rank(); }
+  int size() const override { return inner_.size(); }
+  void all_gather(const double* local, int64_t n, double* out) const override { timed(local, n, out); }
+  void all_gather(const float* local, int64_t n, float* out) const override { timed(local, n, out); }
+  mutable double seconds = 0, bytes = 0;
+
+ private:
+  template <typename T>
+  void timed(const T* local, int64_t n, T* out) const {
+    const auto t0 = std::chrono::steady_clock::now();
+    inner_.all_gather(local, n, out);
+    seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    bytes += static_cast<double>(n * (size() - 1)) * sizeof(T);
+  }
+  const nn::Collective& inner_;
+};
+
+}  // namespace
+
 BenchResult run_bench(const BenchConfig& c) {
   MG_CHECK(c.batch_size >= 1, "bench: --batch-size must be >= 1, got ", c.batch_size);
   MG_CHECK(c.iters >= 1, "bench: --iters must be >= 1, got ", c.iters);
@@ -88,15 +117,33 @@ BenchResult run_bench(const BenchConfig& c) {
 
   std::function<double()> step;
   std::unique_ptr<nn::SGD> sgd;
+  TimedCollective timed(job());
+  std::unique_ptr<nn::MicroShards> micro_shards;  // data-parallel train steps only
+  Tensor x_share;
+  std::vector<int64_t> labels_share;
   Classifier classifier;
   if (c.mode == BenchMode::Train) {
     model->train();
     sgd = std::make_unique<nn::SGD>(model->named_parameters(),
                                     nn::SGDOptions{.lr = 0.01, .momentum = 0.9, .weight_decay = 5e-4, .nesterov = true});
+    const int64_t shards = c.shards > 0 ? c.shards : job().size();
+    if (shards > 1 || job().size() > 1) {
+      micro_shards = std::make_unique<nn::MicroShards>(c.batch_size, shards, timed);
+      const int64_t first = micro_shards->local_begin(), last = first + micro_shards->local_size();
+      x_share = x.slice(0, first, last);
+      labels_share.assign(labels.begin() + first, labels.begin() + last);
+    }
     step = [&] {
-      const Variable loss = nn::cross_entropy((*model)(Variable(x)), labels);
       sgd->zero_grad();
-      loss.backward();
+      Variable loss;
+      if (!micro_shards) {
+        loss = nn::cross_entropy((*model)(Variable(x)), labels);
+        loss.backward();
+      } else {
+        const nn::MicroShardScope scope(*micro_shards);
+        loss = nn::cross_entropy((*model)(Variable(x_share)), labels_share);
+        loss.backward();
+      }
       sgd->step();
       return loss.item();
     };
@@ -121,6 +168,7 @@ BenchResult run_bench(const BenchConfig& c) {
   using clock = std::chrono::steady_clock;
   const nn::Autocast autocast(c.precision);  // after the MAC count: the FLOPs are the same
   for (int64_t i = 0; i < c.warmup; ++i) r.checksum = step();
+  timed.seconds = timed.bytes = 0;
   for (int64_t i = 0; i < c.iters; ++i) {
     const auto t0 = clock::now();
     r.checksum = step();
@@ -135,6 +183,9 @@ BenchResult run_bench(const BenchConfig& c) {
   r.images_per_s_max = *std::max_element(rates.begin(), rates.end());
   r.gflops = r.flops_per_iter * r.images_per_s / static_cast<double>(c.batch_size) / 1e9;
   r.peak_rss_mb = peak_rss_mb();
+  r.ranks = job().size();
+  r.comm_seconds = timed.seconds / static_cast<double>(c.iters);
+  r.comm_bytes = timed.bytes / static_cast<double>(c.iters);
   return r;
 }
 

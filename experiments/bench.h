@@ -1,6 +1,7 @@
 // The throughput benchmark behind `mixgrad bench`: one model, one mode, synthetic seeded inputs, timed
 // per iteration after a warm-up. scripts/bench_vs_torch.py runs the same step in PyTorch side by side.
-//   train  forward (train mode) + cross-entropy + backward + SGD step (momentum 0.9, nesterov, wd 5e-4)
+//   train  forward (train mode) + cross-entropy + backward + SGD step (momentum 0.9, nesterov, wd 5e-4); under
+//          mpirun a data-parallel step of the global batch, with the time spent in collectives measured
 //   eval   forward in eval mode under no-grad
 //   fgsm   eval mode: ∇ₓ of the cross-entropy of model(normalize(x)) (grad() with respect to x only, no
 //          parameter gradient is computed), x_adv = clip[0,1](x + ε sign ∇ₓ), then a no-grad forward on x_adv
@@ -31,6 +32,9 @@ struct BenchConfig {
   uint64_t seed = 0;    // weights, inputs and labels
   nn::Precision precision = nn::Precision::f32;  // bf16: the timed steps run under nn::Autocast
   bool verbose = false; // prints each iteration's time to stderr
+  // train only: micro-shards of the batch (nn/distributed/micro_shards.h); 0: the plain step for one
+  // process, the number of ranks under mpirun (data-parallel: the batch is global, each rank steps its share).
+  int64_t shards = 0;
 };
 
 struct BenchResult {
@@ -44,6 +48,9 @@ struct BenchResult {
   double peak_rss_mb = 0;       // the process's peak resident set size
   std::string blas_core;        // OpenBLAS's kernel family
   double checksum = 0;          // a value from the last iteration, so no work can be skipped
+  int ranks = 1;                // processes stepping together (mpirun -np)
+  double comm_seconds = 0;      // per timed iteration: time inside the ranks' collectives (waits included)
+  double comm_bytes = 0;        // per timed iteration: bytes this rank receives from the collectives
 };
 
 BenchResult run_bench(const BenchConfig& config);

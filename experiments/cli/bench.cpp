@@ -1,5 +1,5 @@
 // `mixgrad bench --model M --mode train|eval|fgsm --batch-size B --threads T [--iters N] [--warmup W]
-// [--precision f32|bf16] [--json]`:
+// [--precision f32|bf16] [--shards M] [--json]`, also under mpirun (data-parallel train steps):
 // images per second of one training step, eval forward pass or FGSM step on synthetic seeded inputs
 // (experiments/bench.h says what each mode runs and how FLOPs are counted). scripts/bench_vs_torch.py runs
 // it side by side with PyTorch. A tool, not a test: nothing is asserted about speed.
@@ -9,6 +9,7 @@
 #include "core/parallel.h"
 #include "experiments/bench.h"
 #include "experiments/cli/commands.h"
+#include "experiments/distributed/job.h"
 #include "nn/models.h"
 
 namespace mg::cli {
@@ -19,6 +20,7 @@ struct BenchArgs {
   int64_t batch_size = 128, iters = 10, warmup = 2;
   uint64_t seed = 0;
   int threads = 0;
+  int64_t shards = 0;
   bool json = false, verbose = false;
 };
 
@@ -32,8 +34,10 @@ void run_bench(const BenchArgs& a) {
                              .warmup = a.warmup,
                              .seed = a.seed,
                              .precision = nn::parse_precision(a.precision),
-                             .verbose = a.verbose};
+                             .verbose = a.verbose,
+                             .shards = a.shards};
   const experiments::BenchResult r = experiments::run_bench(c);
+  if (!experiments::is_root()) return;  // under mpirun, rank 0 reports
   if (a.json) {
     const nlohmann::json out = {{"model", a.model},
                                 {"mode", a.mode},
@@ -49,7 +53,10 @@ void run_bench(const BenchArgs& a) {
                                 {"flops_per_iter", r.flops_per_iter},
                                 {"peak_rss_mb", r.peak_rss_mb},
                                 {"blas_core", r.blas_core},
-                                {"checksum", r.checksum}};
+                                {"checksum", r.checksum},
+                                {"ranks", r.ranks},
+                                {"comm_seconds_per_step", r.comm_seconds},
+                                {"comm_bytes_per_step", r.comm_bytes}};
     std::printf("%s\n", out.dump().c_str());
     return;
   }
@@ -60,6 +67,9 @@ void run_bench(const BenchArgs& a) {
               "peak RSS %.0f MiB\n",
               r.images_per_s, r.images_per_s_min, r.images_per_s_max, r.gflops, r.flops_per_iter / 1e9,
               r.peak_rss_mb);
+  if (r.ranks > 1)
+    std::printf("%d ranks (mpirun): %.1f ms per step in collectives (waits included), %.1f MB received per step by "
+                "rank 0\n", r.ranks, 1e3 * r.comm_seconds, r.comm_bytes / 1e6);
 }
 
 }  // namespace
@@ -77,6 +87,9 @@ void register_bench(CLI::App& app) {
   add_precision_option(*cmd, args->precision, "f32, or bf16 (conv2d and linear under autocast)");
   cmd->add_option("--seed", args->seed, "seed of the weights and the synthetic batch");
   add_threads_option(*cmd, args->threads);
+  cmd->add_option("--shards", args->shards,
+                  "train: micro-shards of the batch (default: the number of ranks under mpirun, else the plain step)")
+      ->check(CLI::PositiveNumber);
   cmd->add_flag("--json", args->json, "one JSON object on stdout");
   cmd->add_flag("--verbose", args->verbose, "each iteration's time on stderr");
   cmd->callback([args] { run_bench(*args); });
