@@ -71,13 +71,16 @@ class TimedCollective final : public nn::Collective {
   int size() const override { return inner_.size(); }
   void all_gather(const double* local, int64_t n, double* out) const override { timed(local, n, out); }
   void all_gather(const float* local, int64_t n, float* out) const override { timed(local, n, out); }
+  void all_to_all(const double* send, int64_t n, double* recv) const override { timed(send, n, recv, true); }
+  void all_to_all(const float* send, int64_t n, float* recv) const override { timed(send, n, recv, true); }
   mutable double seconds = 0, bytes = 0;
 
  private:
   template <typename T>
-  void timed(const T* local, int64_t n, T* out) const {
+  void timed(const T* local, int64_t n, T* out, bool to_all = false) const {
     const auto t0 = std::chrono::steady_clock::now();
-    inner_.all_gather(local, n, out);
+    if (to_all) inner_.all_to_all(local, n, out);
+    else inner_.all_gather(local, n, out);
     seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     bytes += static_cast<double>(n * (size() - 1)) * sizeof(T);
   }

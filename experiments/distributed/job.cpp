@@ -26,12 +26,19 @@ class MpiJob final : public nn::Collective {
   int size() const override { return size_; }
   void all_gather(const double* local, int64_t n, double* out) const override { gather(local, n, out, MPI_DOUBLE); }
   void all_gather(const float* local, int64_t n, float* out) const override { gather(local, n, out, MPI_FLOAT); }
+  void all_to_all(const double* send, int64_t n, double* recv) const override { exchange(send, n, recv, MPI_DOUBLE); }
+  void all_to_all(const float* send, int64_t n, float* recv) const override { exchange(send, n, recv, MPI_FLOAT); }
 
  private:
   template <typename T>
   void gather(const T* local, int64_t n, T* out, MPI_Datatype type) const {
     MG_CHECK(n <= INT32_MAX, "all_gather of ", n, " values: more than an MPI count holds");
     MPI_Allgather(local, static_cast<int>(n), type, out, static_cast<int>(n), type, MPI_COMM_WORLD);
+  }
+  template <typename T>
+  void exchange(const T* send, int64_t n, T* recv, MPI_Datatype type) const {
+    MG_CHECK(n <= INT32_MAX, "all_to_all of ", n, " values per rank: more than an MPI count holds");
+    MPI_Alltoall(send, static_cast<int>(n), type, recv, static_cast<int>(n), type, MPI_COMM_WORLD);
   }
   int rank_ = 0, size_ = 1;
 };

@@ -11,6 +11,8 @@ class SingleProcess final : public Collective {
   int size() const override { return 1; }
   void all_gather(const double* local, int64_t n, double* out) const override { std::copy(local, local + n, out); }
   void all_gather(const float* local, int64_t n, float* out) const override { std::copy(local, local + n, out); }
+  void all_to_all(const double* send, int64_t n, double* recv) const override { std::copy(send, send + n, recv); }
+  void all_to_all(const float* send, int64_t n, float* recv) const override { std::copy(send, send + n, recv); }
 };
 
 }  // namespace

@@ -1,5 +1,6 @@
 #include "nn/distributed/micro_shards.h"
 
+#include <algorithm>
 #include <memory>
 
 #include "autograd/engine.h"
@@ -69,13 +70,27 @@ Tensor MicroShards::sum(std::vector<Tensor> partials) const {
   const auto add = [](const Tensor& a, const Tensor& b) { return ops::add(a, b); };
   Tensor local = tree_sum(std::move(partials), add).contiguous();
   if (job_->size() == 1) return local;
+  // Reduce-scatter, then all-gather (2 (K - 1) / K of the tensor per rank, as a ring all-reduce): rank j
+  // adds slice j of the K subtree sums in the tree's order, element by element the additions of tree_sum
+  // over whole tensors, then every rank gathers every slice.
   const int k = job_->size();
-  const int64_t n = local.numel();
-  Tensor all = Tensor::empty({k, n}, local.dtype());
-  visit_dtype(local.dtype(), [&]<typename T>() { job_->all_gather(local.data<T>(), n, all.data<T>()); });
-  std::vector<Tensor> roots;
-  for (int r = 0; r < k; ++r) roots.push_back(all.select(0, r).reshape(local.shape()));
-  return tree_sum(std::move(roots), add);
+  const int64_t n = local.numel(), slice = (n + k - 1) / k;
+  Tensor result = Tensor::empty(local.shape(), local.dtype());
+  visit_dtype(local.dtype(), [&]<typename T>() {
+    std::vector<T> send(static_cast<std::size_t>(slice * k), T(0)), recv(send.size()), summed(send.size());
+    std::copy_n(local.data<T>(), n, send.begin());
+    job_->all_to_all(send.data(), slice, recv.data());
+    std::vector<std::vector<T>> roots(k);
+    for (int r = 0; r < k; ++r) roots[r].assign(recv.begin() + r * slice, recv.begin() + (r + 1) * slice);
+    const std::vector<T> mine = tree_sum(std::move(roots), [](const std::vector<T>& a, const std::vector<T>& b) {
+      std::vector<T> out(a.size());
+      for (std::size_t i = 0; i < a.size(); ++i) out[i] = a[i] + b[i];
+      return out;
+    });
+    job_->all_gather(mine.data(), slice, summed.data());
+    std::copy_n(summed.begin(), n, result.data<T>());
+  });
+  return result;
 }
 
 MicroShardScope::MicroShardScope(const MicroShards& shards) : previous_(g_active) { g_active = &shards; }

@@ -42,6 +42,8 @@ class ThreadJob {
     int size() const override { return job_.ranks_; }
     void all_gather(const double* local, int64_t n, double* out) const override { gather(local, n, out); }
     void all_gather(const float* local, int64_t n, float* out) const override { gather(local, n, out); }
+    void all_to_all(const double* send, int64_t n, double* recv) const override { exchange(send, n, recv); }
+    void all_to_all(const float* send, int64_t n, float* recv) const override { exchange(send, n, recv); }
 
    private:
     template <typename T>
@@ -51,6 +53,16 @@ class ThreadJob {
       for (int r = 0; r < job_.ranks_; ++r) {
         const T* src = static_cast<const T*>(job_.slots_[r]);
         std::copy(src, src + n, out + r * n);
+      }
+      job_.barrier_.arrive_and_wait();
+    }
+    template <typename T>
+    void exchange(const T* send, int64_t n, T* recv) const {
+      job_.slots_[rank_] = send;
+      job_.barrier_.arrive_and_wait();
+      for (int r = 0; r < job_.ranks_; ++r) {
+        const T* src = static_cast<const T*>(job_.slots_[r]) + rank_ * n;  // rank r's block for this rank
+        std::copy(src, src + n, recv + r * n);
       }
       job_.barrier_.arrive_and_wait();
     }
