@@ -70,10 +70,19 @@ Tensor MicroShards::sum(std::vector<Tensor> partials) const {
   const auto add = [](const Tensor& a, const Tensor& b) { return ops::add(a, b); };
   Tensor local = tree_sum(std::move(partials), add).contiguous();
   if (job_->size() == 1) return local;
-  // Reduce-scatter, then all-gather (2 (K - 1) / K of the tensor per rank, as a ring all-reduce): rank j
-  // adds slice j of the K subtree sums in the tree's order, element by element the additions of tree_sum
-  // over whole tensors, then every rank gathers every slice.
   const int k = job_->size();
+  if (k < 4) {  // all-gather the K subtree sums ((K - 1) tensors per rank) and finish the tree on each rank
+    const int64_t n = local.numel();
+    Tensor all = Tensor::empty({k, n}, local.dtype());
+    visit_dtype(local.dtype(), [&]<typename T>() { job_->all_gather(local.data<T>(), n, all.data<T>()); });
+    std::vector<Tensor> roots;
+    for (int r = 0; r < k; ++r) roots.push_back(all.select(0, r).reshape(local.shape()));
+    return tree_sum(std::move(roots), add);
+  }
+  // From 4 ranks on, reduce-scatter then all-gather (2 (K - 1) / K of the tensor per rank, as a ring
+  // all-reduce): rank j adds slice j of the K subtree sums in the tree's order, element by element the
+  // additions of tree_sum over whole tensors, then every rank gathers every slice. (With 2 ranks both move
+  // one tensor per rank, and the all-gather measured faster here.)
   const int64_t n = local.numel(), slice = (n + k - 1) / k;
   Tensor result = Tensor::empty(local.shape(), local.dtype());
   visit_dtype(local.dtype(), [&]<typename T>() {
