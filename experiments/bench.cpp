@@ -120,7 +120,8 @@ BenchResult run_bench(const BenchConfig& c) {
 
   std::function<double()> step;
   std::unique_ptr<nn::SGD> sgd;
-  TimedCollective timed(job());
+  const nn::Collective& ranks = c.ranks ? *c.ranks : job();
+  TimedCollective timed(ranks);
   std::unique_ptr<nn::MicroShards> micro_shards;  // data-parallel train steps only
   Tensor x_share;
   std::vector<int64_t> labels_share;
@@ -129,8 +130,8 @@ BenchResult run_bench(const BenchConfig& c) {
     model->train();
     sgd = std::make_unique<nn::SGD>(model->named_parameters(),
                                     nn::SGDOptions{.lr = 0.01, .momentum = 0.9, .weight_decay = 5e-4, .nesterov = true});
-    const int64_t shards = c.shards > 0 ? c.shards : job().size();
-    if (shards > 1 || job().size() > 1) {
+    const int64_t shards = c.shards > 0 ? c.shards : ranks.size();
+    if (shards > 1 || ranks.size() > 1) {
       micro_shards = std::make_unique<nn::MicroShards>(c.batch_size, shards, timed);
       const int64_t first = micro_shards->local_begin(), last = first + micro_shards->local_size();
       x_share = x.slice(0, first, last);
@@ -186,7 +187,7 @@ BenchResult run_bench(const BenchConfig& c) {
   r.images_per_s_max = *std::max_element(rates.begin(), rates.end());
   r.gflops = r.flops_per_iter * r.images_per_s / static_cast<double>(c.batch_size) / 1e9;
   r.peak_rss_mb = peak_rss_mb();
-  r.ranks = job().size();
+  r.ranks = ranks.size();
   r.comm_seconds = timed.seconds / static_cast<double>(c.iters);
   r.comm_bytes = timed.bytes / static_cast<double>(c.iters);
   return r;

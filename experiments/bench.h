@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "nn/autocast.h"
+#include "nn/distributed/collective.h"
 
 namespace mg::experiments {
 
@@ -35,6 +36,8 @@ struct BenchConfig {
   // train only: micro-shards of the batch (nn/distributed/micro_shards.h); 0: the plain step for one
   // process, the number of ranks under mpirun (data-parallel: the batch is global, each rank steps its share).
   int64_t shards = 0;
+  // The ranks the train steps run over; nullptr: the whole job (every rank must call run_bench then).
+  const nn::Collective* ranks = nullptr;
 };
 
 struct BenchResult {

@@ -15,7 +15,8 @@ Projection project_reproduce(const Preset& p, int64_t seeds, const data::Splits&
   const int64_t train_images = splits.train.size(), test_images = splits.test.size();
   BenchConfig bench{.model = t.model, .mode = BenchMode::Train, .batch_size = t.batch_size,
                     .channels = splits.train.channels, .height = splits.train.height, .width = splits.train.width,
-                    .iters = 3, .warmup = 1};
+                    .iters = 3, .warmup = 1,
+                    .ranks = &nn::single_process()};  // measured on the calling rank alone
   Projection r;
   r.train_images_per_s = run_bench(bench).images_per_s;
   bench.mode = BenchMode::Eval;
