@@ -7,7 +7,6 @@
 #include <map>
 #include <optional>
 
-#include "core/atomic_file.h"
 #include "core/error.h"
 #include "experiments/distributed/job.h"
 #include "experiments/report.h"
@@ -117,8 +116,7 @@ nlohmann::json budget_summary(const Preset& p, const std::vector<BudgetRun>& pla
       nlohmann::json s = summarise(by_method[method], p.eps_255);
       s["epochs"] = e;
       double seconds = 0;
-      for (const auto& run : by_method[method])
-        for (const auto& epoch : run["history"]) seconds += epoch["seconds"].get<double>();
+      for (const auto& run : by_method[method]) seconds += training_seconds(run);
       s["training_seconds"] = seconds;
       runs[method].push_back(s);
       curves[method][std::to_string(e)] = nlohmann::json::array();
@@ -146,10 +144,9 @@ nlohmann::json budget_summary(const Preset& p, const std::vector<BudgetRun>& pla
   s["claims"] = budget_claims(budgets, runs, p.eps_255);
   s["pending"] = pending;
   s["complete"] = pending.empty();
-  double training_seconds = 0;
-  for (const auto& [name, run] : done)
-    for (const auto& epoch : run["history"]) training_seconds += epoch["seconds"].get<double>();
-  s["training_seconds"] = training_seconds;
+  double seconds = 0;
+  for (const auto& [name, run] : done) seconds += training_seconds(run);
+  s["training_seconds"] = seconds;
   return s;
 }
 
@@ -184,7 +181,7 @@ nlohmann::json reproduce_budget(const Preset& p, const ReproduceOptions& o) {
       summary["claims"]["approximation"] = approx->holds;
     }
     summary["seconds"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    write_file_atomic((fs::path(o.out) / "summary.json").string(), summary.dump(2) + "\n");
+    write_summary(o.out, summary);
     write_budget_report(summary, o.out);
     return summary;
   };

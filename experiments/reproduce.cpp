@@ -5,7 +5,6 @@
 #include <filesystem>
 #include <optional>
 
-#include "core/atomic_file.h"
 #include "experiments/budget.h"
 #include "experiments/distributed/job.h"
 #include "experiments/report.h"
@@ -75,14 +74,13 @@ nlohmann::json reproduce(const Preset& p, const ReproduceOptions& o) {
   summary["curves"] = {{"erm", nlohmann::json::array()}, {"mixup", nlohmann::json::array()}};
   for (const auto& r : erm) summary["curves"]["erm"].push_back(r["history"]);
   for (const auto& r : mixup) summary["curves"]["mixup"].push_back(r["history"]);
-  double training_seconds = 0;
+  double seconds = 0;
   for (const auto& method : {erm, mixup})
-    for (const auto& r : method)
-      for (const auto& epoch : r["history"]) training_seconds += epoch["seconds"].get<double>();
-  summary["training_seconds"] = training_seconds;
+    for (const auto& r : method) seconds += training_seconds(r);
+  summary["training_seconds"] = seconds;
   summary["seconds"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
-  write_file_atomic((fs::path(o.out) / "summary.json").string(), summary.dump(2) + "\n");
+  write_summary(o.out, summary);
   write_report(summary, o.out);
   return summary;
 }

@@ -157,6 +157,15 @@ nlohmann::json summarise(const std::vector<nlohmann::json>& runs, const std::vec
           {"gap_loss", column("gap_loss")},  {"gap_acc", column("gap_acc")},     {"fgsm_acc", fgsm}};
 }
 
+double training_seconds(const nlohmann::json& run) {
+  double seconds = 0;
+  for (const auto& epoch : run["history"]) seconds += epoch["seconds"].get<double>();
+  return seconds;
+}
+
+void write_summary(const std::string& out, const nlohmann::json& summary) {
+  write_file_atomic((fs::path(out) / "summary.json").string(), summary.dump(2) + "\n");
+}
 
 Approximation approximation(const Preset& p, const std::string& run_dir, const std::string& data_dir) {
   std::fprintf(stderr, "reproduce: the mixup loss and its approximation on %s (alpha sweep, segment scales)\n",

@@ -67,6 +67,12 @@ std::vector<nlohmann::json> run_all(const Preset& p, const std::vector<PlannedRu
 // The per-method summary of runs: every number as {"mean", "std", "values"} over them.
 nlohmann::json summarise(const std::vector<nlohmann::json>& runs, const std::vector<double>& eps);
 
+// The seconds one run (run_one's result) spent training: its epochs' times, evaluation included.
+double training_seconds(const nlohmann::json& run);
+
+// Writes `summary` as <out>/summary.json, atomically.
+void write_summary(const std::string& out, const nlohmann::json& summary);
+
 // Claim (A) on an analysis: for every α, rel_error_reg at the smallest segment scale is under a tenth of its
 // value at s = 1.
 bool approximation_holds(const nlohmann::json& analysis, const AnalyzeOptions& ao);

@@ -125,13 +125,25 @@ uint64_t dataset_hash(const data::Dataset& ds) {
   return fnv1a(ds.labels.data(), ds.labels.size() * sizeof(int64_t), h);
 }
 
-// The signal that stopped any rank (0: none), so that every rank stops at the same step.
-int stop_signal_on_any_rank(const nn::Collective& ranks, const StopSignals& stop) {
-  if (ranks.size() == 1) return stop.requested();
+// What every rank does after a step, agreed in one all-gather so that all stop or save at the same step: the
+// signal that stopped any rank (0: none), and whether to checkpoint (a stop, or any rank's timer due).
+struct AfterStep {
   int signal = 0;
-  for (double v : ranks.all_gather(std::vector<double>{static_cast<double>(stop.requested())}))
-    signal = std::max(signal, static_cast<int>(v));
-  return signal;
+  bool checkpoint = false;
+};
+
+AfterStep agree_after_step(const nn::Collective& ranks, int signal, bool timer_due) {
+  AfterStep a{signal, timer_due};
+  if (ranks.size() > 1) {
+    const std::vector<double> all =
+        ranks.all_gather(std::vector<double>{static_cast<double>(signal), timer_due ? 1.0 : 0.0});
+    for (std::size_t r = 0; r < all.size(); r += 2) {
+      a.signal = std::max(a.signal, static_cast<int>(all[r]));
+      a.checkpoint = a.checkpoint || all[r + 1] != 0;
+    }
+  }
+  a.checkpoint = a.checkpoint || a.signal != 0;
+  return a;
 }
 
 }  // namespace
@@ -222,9 +234,7 @@ nlohmann::json train(const TrainConfig& config_in, const TrainOptions& opt) {
     saved_once = true;
     timer.reset();
   };
-  auto stop_if_requested = [&](int64_t epoch, int64_t batches) {
-    const int signal = stop_signal_on_any_rank(ranks, stop);
-    if (!signal) return;
+  auto stop_by = [&](int signal, int64_t epoch, int64_t batches) {
     if (root)
       std::fprintf(stderr, "%smixgrad: stopped by %s at epoch %lld, batch %lld of %lld; checkpoint written to %s\n"
                    "resume with: mixgrad train --out %s --resume\n", progress.line_break(),
@@ -275,9 +285,9 @@ nlohmann::json train(const TrainConfig& config_in, const TrainOptions& opt) {
       running.seconds = std::chrono::duration<double>(Clock::now() - start).count();
       progress.batch(epoch, b, nb, running.objective_sum / static_cast<double>(running.samples),
                      static_cast<double>(running.samples) / running.seconds);
-      if (on_any_rank(ranks, stop.requested() != 0 || timer.due())) {
+      if (const AfterStep after = agree_after_step(ranks, stop.requested(), timer.due()); after.checkpoint) {
         save(epoch, running);
-        stop_if_requested(epoch, running.batches);
+        if (after.signal) stop_by(after.signal, epoch, running.batches);
       }
     }
     model->eval();
@@ -301,7 +311,7 @@ nlohmann::json train(const TrainConfig& config_in, const TrainOptions& opt) {
     std::string lines;
     for (const auto& row : history) lines += row.dump() + "\n";
     if (root) write_file_atomic((std::filesystem::path(opt.out) / "metrics.jsonl").string(), lines);
-    stop_if_requested(epoch + 1, 0);
+    if (const int signal = agree_after_step(ranks, stop.requested(), false).signal) stop_by(signal, epoch + 1, 0);
   }
   return history;
 }

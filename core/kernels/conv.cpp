@@ -213,9 +213,7 @@ void conv2d_weight_grad(const T* x, const T* gy, T* gw, const Conv2dShape& s) {
   Tensor partial_holder;
   T* partials = buffers > 0 ? scratch<T>(partial_holder, buffers * wsize) : nullptr;
   note_weight_grad_partial_bytes(static_cast<std::size_t>(buffers * wsize) * sizeof(T));
-  for (int64_t wave_begin = 0; wave_begin < groups;) {
-    const int64_t first_partial = wave_begin == 0 ? 1 : wave_begin;  // the wave's first group in a buffer
-    const int64_t wave_end = std::min(groups, first_partial + buffers);
+  for_each_partial_wave(groups, buffers, [&](int64_t wave_begin, int64_t first_partial, int64_t wave_end) {
     parallel_for(wave_begin, wave_end, 1, [&](int64_t g0, int64_t g1) {
       ChunkScratch<T> buf(s);
       for (int64_t group = g0; group < g1; ++group) {
@@ -230,15 +228,14 @@ void conv2d_weight_grad(const T* x, const T* gy, T* gw, const Conv2dShape& s) {
         }
       }
     });
-    // Add this wave's partial sums in group order; threads split the weight elements.
+  }, [&](int64_t first_partial, int64_t wave_end) {  // threads split the weight elements
     parallel_for(0, wsize, 16384, [&](int64_t b, int64_t e) {
       for (int64_t group = first_partial; group < wave_end; ++group) {
         const T* part = partials + (group - first_partial) * wsize;
         for (int64_t i = b; i < e; ++i) gw[i] += part[i];
       }
     });
-    wave_begin = wave_end;
-  }
+  });
 }
 
 #define MG_CONV_INSTANTIATE(T)                                                                  \

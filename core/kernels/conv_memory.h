@@ -6,7 +6,9 @@
 // the running total in group order, so the sum is the same fixed left-to-right order whatever the cap; the
 // cache only decides what is recomputed. Tests set tiny caps to check both.
 #pragma once
+#include <algorithm>
 #include <cstddef>
+#include <cstdint>
 
 namespace mg::kernels {
 
@@ -31,5 +33,19 @@ void reset_winograd_cache_peak();
 
 // How many partial buffers of `buffer_bytes` the cap allows, between 1 and `wanted` (wanted >= 1).
 long long partial_buffers_within_limit(std::size_t buffer_bytes, long long wanted);
+
+// The weight gradient's sample groups in waves of at most `buffers` partial buffers (group 0 writes the
+// total itself): compute(begin, first_partial, end) computes groups [begin, end), group g >= first_partial
+// into buffer g - first_partial; then add(first_partial, end) adds those buffers into the total in group order.
+template <class Compute, class Add>
+void for_each_partial_wave(int64_t groups, int64_t buffers, Compute compute, Add add) {
+  for (int64_t begin = 0; begin < groups;) {
+    const int64_t first_partial = begin == 0 ? 1 : begin;
+    const int64_t end = std::min(groups, first_partial + buffers);
+    compute(begin, first_partial, end);
+    add(first_partial, end);
+    begin = end;
+  }
+}
 
 }  // namespace mg::kernels

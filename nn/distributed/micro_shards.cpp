@@ -25,10 +25,19 @@ V tree_sum(std::vector<V> v, Add add) {
   return std::move(v[0]);
 }
 
-std::vector<double> add_vectors(const std::vector<double>& a, const std::vector<double>& b) {
-  std::vector<double> out(a.size());
+template <typename T>
+std::vector<T> add_elementwise(const std::vector<T>& a, const std::vector<T>& b) {
+  std::vector<T> out(a.size());
   for (std::size_t i = 0; i < a.size(); ++i) out[i] = a[i] + b[i];
   return out;
+}
+
+// `all` as `ranks` consecutive pieces of n values, one per rank (what an all-gather or all-to-all receives).
+template <typename T>
+std::vector<std::vector<T>> per_rank(const T* all, int ranks, int64_t n) {
+  std::vector<std::vector<T>> pieces(ranks);
+  for (int r = 0; r < ranks; ++r) pieces[r].assign(all + r * n, all + (r + 1) * n);
+  return pieces;
 }
 
 class Suspend {
@@ -54,14 +63,10 @@ MicroShards::MicroShards(int64_t batch, int64_t count, const Collective& job) : 
 std::vector<double> MicroShards::sum(std::vector<std::vector<double>> partials) const {
   MG_CHECK(static_cast<int64_t>(partials.size()) == local_count(), "micro-shard sum: ", partials.size(),
            " partial sums for ", local_count(), " local micro-shards");
-  std::vector<double> local = tree_sum(std::move(partials), add_vectors);
+  std::vector<double> local = tree_sum(std::move(partials), add_elementwise<double>);
   if (job_->size() == 1) return local;
   const std::vector<double> all = job_->all_gather(local);
-  std::vector<std::vector<double>> roots(job_->size());
-  for (int r = 0; r < job_->size(); ++r)
-    roots[r].assign(all.begin() + static_cast<std::ptrdiff_t>(r * local.size()),
-                    all.begin() + static_cast<std::ptrdiff_t>((r + 1) * local.size()));
-  return tree_sum(std::move(roots), add_vectors);
+  return tree_sum(per_rank(all.data(), job_->size(), static_cast<int64_t>(local.size())), add_elementwise<double>);
 }
 
 Tensor MicroShards::sum(std::vector<Tensor> partials) const {
@@ -89,13 +94,7 @@ Tensor MicroShards::sum(std::vector<Tensor> partials) const {
     std::vector<T> send(static_cast<std::size_t>(slice * k), T(0)), recv(send.size()), summed(send.size());
     std::copy_n(local.data<T>(), n, send.begin());
     job_->all_to_all(send.data(), slice, recv.data());
-    std::vector<std::vector<T>> roots(k);
-    for (int r = 0; r < k; ++r) roots[r].assign(recv.begin() + r * slice, recv.begin() + (r + 1) * slice);
-    const std::vector<T> mine = tree_sum(std::move(roots), [](const std::vector<T>& a, const std::vector<T>& b) {
-      std::vector<T> out(a.size());
-      for (std::size_t i = 0; i < a.size(); ++i) out[i] = a[i] + b[i];
-      return out;
-    });
+    const std::vector<T> mine = tree_sum(per_rank(recv.data(), k, slice), add_elementwise<T>);
     job_->all_gather(mine.data(), slice, summed.data());
     std::copy_n(summed.begin(), n, result.data<T>());
   });

@@ -10,6 +10,7 @@
 #include "core/safetensors.h"
 #include "experiments/audit.h"
 #include "nn/models.h"
+#include "tests/temp_dir.h"
 #include "tests/test_util.h"
 
 using namespace mg;
@@ -17,20 +18,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    static int counter = 0;
-    path = fs::temp_directory_path() / ("mixgrad_audit_bad_" + std::to_string(::getpid()) + "_" +
-                                        std::to_string(counter++));
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  std::string file(const std::string& name) const { return (path / name).string(); }
-};
+using mg::test::TempDir;
 
 // The state_dict of a freshly made model as safetensors entries (integer buffers as I64).
 std::vector<SafeTensor> weights_of(const std::string& model) {

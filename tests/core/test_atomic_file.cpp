@@ -10,23 +10,14 @@
 
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "tests/temp_dir.h"
 
 using namespace mg;
 namespace fs = std::filesystem;
 
 namespace {
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    char pattern[] = "/tmp/mixgrad-atomic-XXXXXX";
-    path = mkdtemp(pattern);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
+using mg::test::TempDir;
 
 std::string contents(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);

@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include "core/safetensors.h"
+#include "tests/temp_dir.h"
 #include "tests/test_util.h"
 
 using namespace mg;
@@ -14,21 +15,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// A fresh directory under the system temp dir, removed at scope exit.
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    static int counter = 0;
-    path = fs::temp_directory_path() /
-           ("mixgrad_st_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  std::string file(const std::string& name) const { return (path / name).string(); }
-};
+using mg::test::TempDir;
 
 // Writes raw bytes: an 8-byte little-endian length (header.size() unless given), the header, then data.
 void write_raw(const std::string& path, const std::string& header, const std::string& data,

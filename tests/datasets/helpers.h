@@ -11,22 +11,11 @@
 
 #include "core/error.h"
 #include "datasets/file_io.h"
+#include "tests/temp_dir.h"
 
 namespace mg::data::test {
 
-// A fresh directory under the system temp dir, removed with everything in it on destruction.
-struct TempDir {
-  std::filesystem::path path;
-  TempDir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "mixgrad-datasets-XXXXXX").string();
-    path = mkdtemp(tmpl.data());
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path, ec);
-  }
-  std::string operator/(const std::string& name) const { return (path / name).string(); }
-};
+using mg::test::TempDir;
 
 // The synthetic pixel value of byte k of image i (distinct across images and positions).
 inline uint8_t pixel(int64_t i, int64_t k) { return static_cast<uint8_t>((i * 37 + k * 11 + (k >> 8)) & 0xFF); }

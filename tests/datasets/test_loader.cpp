@@ -20,7 +20,7 @@ Dataset synthetic(int64_t n) {
   ds.name = "synthetic";
   ds.channels = 3, ds.height = 32, ds.width = 32;
   for (int64_t i = 0; i < n; ++i)
-    for (int64_t k = 0; k < 3072; ++k) ds.images.push_back(test::pixel(i, k));
+    for (int64_t k = 0; k < 3072; ++k) ds.images.push_back(data::test::pixel(i, k));
   for (int64_t i = 0; i < n; ++i) ds.labels.push_back(i % 10);
   ds.classes = {"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"};
   ds.mean = {0.49f, 0.48f, 0.45f};
@@ -119,7 +119,7 @@ TEST_CASE("datasets: loader: augmented pixels follow the sample's own draw and n
   plain.shuffle = false;
   const Batch p = Loader(ds, plain).make_batch(0, 0);
   CHECK(p.indices == std::vector<int64_t>{0, 1, 2, 3, 4, 5, 6, 7});
-  CHECK(p.x.at({2, 1, 3, 4}) == Approx((test::pixel(2, 1024 + 3 * 32 + 4) / 255.0 - 0.48) / 0.2));
+  CHECK(p.x.at({2, 1, 3, 4}) == Approx((data::test::pixel(2, 1024 + 3 * 32 + 4) / 255.0 - 0.48) / 0.2));
 }
 
 TEST_CASE("datasets: loader: drop_last, subsets and resuming mid-epoch", "[datasets][loader]") {

@@ -8,14 +8,7 @@
 #include "tests/experiments/synthetic_cifar.h"
 #include "tests/experiments/train_helpers.h"
 
-namespace fs = std::filesystem;
-using mg::test::Child;
-using mg::test::read_metrics;
-using mg::test::run_command;
-using mg::test::same_weights;
-using mg::test::TempDir;
-using mg::test::train_command;
-
+namespace mg::test {
 namespace {
 
 bool mpi_available() {
@@ -43,43 +36,44 @@ void require_same_run(const fs::path& a, const fs::path& b) {
   REQUIRE(read_metrics(a) == read_metrics(b));
 }
 
+// Trains on <tmp>/data with `flags` in one process (<tmp>/k1), then under mpirun on each number of `ranks`
+// (<tmp>/kK); each must end on the one-process run's weights and metrics.
+void require_ranks_match_one_process(const fs::path& tmp, const std::string& flags, std::initializer_list<int> ranks) {
+  REQUIRE(run_command(train_command(tmp / "data", tmp / "k1", flags)).status == 0);
+  for (int k : ranks) {
+    const fs::path run = tmp / ("k" + std::to_string(k));
+    const auto r = run_command(mpirun(k) + train_command(tmp / "data", run, flags));
+    INFO(r.output);
+    REQUIRE(r.status == 0);
+    require_same_run(tmp / "k1", run);
+  }
+}
+
 }  // namespace
 
 TEST_CASE("mpirun: smallcnn-bn with mixup on 2 and 4 ranks ends on the bits of one process", "[experiments][mpi]") {
   REQUIRE_MPI();
   TempDir tmp;
-  mg::test::write_synthetic_cifar(tmp.path / "data", 16, 32);
-  const std::string flags = " --shards 4 --threads 1";
-  REQUIRE(run_command(train_command(tmp.path / "data", tmp.path / "k1", flags)).status == 0);
-  for (int k : {2, 4}) {
-    const fs::path run = tmp.path / ("k" + std::to_string(k));
-    const auto r = run_command(mpirun(k) + train_command(tmp.path / "data", run, flags));
-    INFO(r.output);
-    REQUIRE(r.status == 0);
-    require_same_run(tmp.path / "k1", run);
-  }
+  write_synthetic_cifar(tmp.path / "data", 16, 32);
+  require_ranks_match_one_process(tmp.path, " --shards 4 --threads 1", {2, 4});
   // Not the plain step's bits: the micro-shards changed the order of the sums (and BatchNorm still saw the
   // whole batch, so the run learns as well; test_micro_shards.cpp compares the values).
   REQUIRE(run_command(train_command(tmp.path / "data", tmp.path / "plain", "--threads 1")).status == 0);
   CHECK_FALSE(same_weights(tmp.path / "k1", tmp.path / "plain"));
 }
 
-TEST_CASE("mpirun: preact-resnet18 steps on 2 ranks end on the bits of one process", "[experiments][mpi]") {
+TEST_CASE("mpirun: preact-resnet18 steps on 2 and 4 ranks end on the bits of one process", "[experiments][mpi]") {
   REQUIRE_MPI();
   TempDir tmp;
-  mg::test::write_synthetic_cifar(tmp.path / "data", 8, 16);
-  const std::string flags = " --model preact-resnet18 --epochs 1 --schedule constant --shards 2 --threads 1";
-  REQUIRE(run_command(train_command(tmp.path / "data", tmp.path / "k1", flags)).status == 0);
-  const auto r = run_command(mpirun(2) + train_command(tmp.path / "data", tmp.path / "k2", flags));
-  INFO(r.output);
-  REQUIRE(r.status == 0);
-  require_same_run(tmp.path / "k1", tmp.path / "k2");
+  write_synthetic_cifar(tmp.path / "data", 8, 16);
+  require_ranks_match_one_process(tmp.path, " --model preact-resnet18 --epochs 1 --schedule constant --shards 4 --threads 1",
+                                  {2, 4});
 }
 
 TEST_CASE("mpirun: a run resumed on another number of ranks ends on the same bits", "[experiments][mpi]") {
   REQUIRE_MPI();
   TempDir tmp;
-  mg::test::write_synthetic_cifar(tmp.path / "data", 16, 32);
+  write_synthetic_cifar(tmp.path / "data", 16, 32);
   const fs::path data = tmp.path / "data", straight = tmp.path / "straight", moved = tmp.path / "moved";
   REQUIRE(run_command(train_command(data, straight, "--shards 4 --threads 1")).status == 0);
   REQUIRE(run_command(mpirun(2) + train_command(data, moved, "--shards 4 --threads 1 --stop-after 1")).status == 0);
@@ -91,7 +85,7 @@ TEST_CASE("mpirun: a run resumed on another number of ranks ends on the same bit
 TEST_CASE("mpirun: a killed rank ends the job non-zero within 60 s and the checkpoint resumes", "[experiments][mpi]") {
   REQUIRE_MPI();
   TempDir tmp;
-  mg::test::write_synthetic_cifar(tmp.path / "data", 64, 32);
+  write_synthetic_cifar(tmp.path / "data", 64, 32);
   const fs::path run = tmp.path / "run";
   Child job(mpirun(2) + train_command(tmp.path / "data", run, "--epochs 200 --threads 1"), tmp.path / "job.log");
   REQUIRE(job.wait_until([&] { return fs::exists(run / "checkpoint.safetensors"); }));
@@ -113,7 +107,7 @@ TEST_CASE("mpirun: ranks started with different flags, or a split the ranks cann
           "[experiments][mpi]") {
   REQUIRE_MPI();
   TempDir tmp;
-  mg::test::write_synthetic_cifar(tmp.path / "data", 16, 32);
+  write_synthetic_cifar(tmp.path / "data", 16, 32);
   const fs::path data = tmp.path / "data";
   const auto mixed = run_command(mpirun(1) + train_command(data, tmp.path / "a", "--threads 1 --shards 2 --lr 0.05") +
                                  " : -np 1 " + train_command(data, tmp.path / "a", "--threads 1 --shards 2 --lr 0.1"));
@@ -142,7 +136,7 @@ nlohmann::json summary_numbers(const fs::path& out) {
     }
     return j;
   };
-  return strip(nlohmann::json::parse(mg::test::read_file(out / "summary.json")));
+  return strip(nlohmann::json::parse(read_file(out / "summary.json")));
 }
 
 }  // namespace
@@ -150,8 +144,8 @@ nlohmann::json summary_numbers(const fs::path& out) {
 TEST_CASE("mpirun: reproduce --preset smoke on 2 ranks writes the one-process summary", "[experiments][mpi]") {
   REQUIRE_MPI();
   TempDir tmp;
-  mg::test::write_synthetic_cifar(tmp.path / "data", 512, 32);  // the smoke preset trains on 2,560 images
-  const std::string base = mg::test::mixgrad_binary() + " reproduce --preset smoke --seeds 1 --threads 1 --data " +
+  write_synthetic_cifar(tmp.path / "data", 512, 32);  // the smoke preset trains on 2,560 images
+  const std::string base = mixgrad_binary() + " reproduce --preset smoke --seeds 1 --threads 1 --data " +
                            (tmp.path / "data").string() + " --out ";
   REQUIRE(run_command(base + (tmp.path / "one").string()).status == 0);
   const auto r = run_command(mpirun(2) + base + (tmp.path / "two").string());
@@ -162,3 +156,5 @@ TEST_CASE("mpirun: reproduce --preset smoke on 2 ranks writes the one-process su
   REQUIRE(one.contains("runs"));
   CHECK(one == summary_numbers(tmp.path / "two"));
 }
+
+}  // namespace mg::test

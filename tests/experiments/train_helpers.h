@@ -15,19 +15,11 @@
 #include <vector>
 
 #include "core/safetensors.h"
+#include "tests/temp_dir.h"
 #include "tests/test_util.h"
 
 namespace mg::test {
 namespace fs = std::filesystem;
-
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    char pattern[] = "/tmp/mixgrad-train-XXXXXX";
-    path = mkdtemp(pattern);
-  }
-  ~TempDir() { fs::remove_all(path); }
-};
 
 inline std::vector<nlohmann::json> read_metrics(const fs::path& run) {
   std::vector<nlohmann::json> rows;

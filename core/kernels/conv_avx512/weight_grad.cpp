@@ -41,9 +41,7 @@ void conv2d_weight_grad(const float* x, const float* gy, float* gw, const Conv2d
   const float* xp = xp_holder.data<float>();
   const Geom pg{g.batch, g.c, hp, wp, g.kh, g.kw, g.stride, 0, 0, g.oh, g.ow};
   const int64_t rows_per_block = std::max<int64_t>(1, kReductionBlock / g.ow), max_block = rows_per_block * g.ow;
-  for (int64_t wave_begin = 0; wave_begin < groups;) {
-    const int64_t first_partial = wave_begin == 0 ? 1 : wave_begin;  // the wave's first group in slots 1..
-    const int64_t wave_end = std::min(groups, first_partial + buffers);
+  for_each_partial_wave(groups, buffers, [&](int64_t wave_begin, int64_t first_partial, int64_t wave_end) {
     parallel_for(wave_begin * ranges, wave_end * ranges, 1, [&](int64_t t0, int64_t t1) {
       for (int64_t task = t0; task < t1; ++task) {
         const int64_t gi = task / ranges, ri = task % ranges;
@@ -80,7 +78,7 @@ void conv2d_weight_grad(const float* x, const float* gy, float* gw, const Conv2d
         }
       }
     });
-    // Add this wave's partial sums into slot 0 in group order.
+  }, [&](int64_t first_partial, int64_t wave_end) {  // into slot 0 in group order
     parallel_for(0, k, grain_for_floats(op * (wave_end - first_partial + 1), kGroupSumFloatsPerTask),
                  [&](int64_t k0, int64_t k1) {
                    for (int64_t gi = first_partial; gi < wave_end; ++gi) {
@@ -88,8 +86,7 @@ void conv2d_weight_grad(const float* x, const float* gy, float* gw, const Conv2d
                      for (int64_t i = k0 * op; i < k1 * op; ++i) partial[i] += part[i];
                    }
                  });
-    wave_begin = wave_end;
-  }
+  });
   // gw[o][kk] = the total (slot 0), transposed.
   parallel_for(0, o, grain_for_floats(k, kGroupSumFloatsPerTask), [&](int64_t o0, int64_t o1) {
     for (int64_t oi = o0; oi < o1; ++oi)
