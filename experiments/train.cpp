@@ -192,7 +192,7 @@ nlohmann::json train(const TrainConfig& config_in, const TrainOptions& opt) {
   const std::vector<double> stdev(train_set.std.begin(), train_set.std.end());
 
   auto model = nn::make_model(c.model, c.seed, train_set.num_classes(), train_set.channels, train_set.height,
-                                train_set.width);
+                              train_set.width, c.dropout);
   model->to(dtype);
   nn::SGD sgd(model->named_parameters(), {.lr = c.lr, .momentum = c.momentum, .weight_decay = c.weight_decay,
                                           .nesterov = c.nesterov});
@@ -255,6 +255,7 @@ nlohmann::json train(const TrainConfig& config_in, const TrainOptions& opt) {
       // One step: learning rate, mixup plan, forward, backward, update.
       const int64_t b = running.batches;
       schedule->apply(sgd, per_batch_schedule(c) ? epoch * nb + b : epoch);
+      nn::restart_dropout_at(*model, static_cast<uint64_t>(epoch * nb + b));  // masks keyed by the step: exact resume
       Generator gen(c.seed, stream_id(kMixupPurpose, static_cast<uint64_t>(epoch), static_cast<uint64_t>(b)));
       const MixupPlan plan = draw_mixup(batch.size(), c.mixup_alpha, mode, gen);
       const Variable x = in_model_dtype(Variable(batch.x), *model);  // mixed in the model's precision

@@ -48,6 +48,7 @@ struct TrainConfig {
   // Micro-shards of every batch (a power of two; nn/distributed/micro_shards.h). 1: the plain step. M > 1
   // gives the same bits on any number of ranks dividing M (mpirun -np K), one process included.
   int64_t shards = 1;
+  double dropout = 0.0;  // wrn-16-8 / wrn-28-10: dropout between each block's convolutions (the WRN paper's 0.3)
 
   nlohmann::json to_json() const;
   static TrainConfig from_json(const nlohmann::json& j);  // throws naming a bad key or value

@@ -19,7 +19,7 @@ nlohmann::json TrainConfig::to_json() const {
           {"augment", augment},         {"train_subset", train_subset},
           {"eval_train_subset", eval_train_subset}, {"seed", seed},
           {"dtype", dtype},             {"precision", precision},
-          {"shards", shards}};
+          {"shards", shards},           {"dropout", dropout}};
 }
 
 namespace {
@@ -89,6 +89,7 @@ TrainConfig TrainConfig::from_json(const nlohmann::json& j) {
   get("dtype", c.dtype);
   get("precision", c.precision);  // absent in runs from before bf16: f32
   get("shards", c.shards);        // absent in runs from before data-parallel training: 1
+  get("dropout", c.dropout);      // absent in runs from before --dropout: 0
   return c;
 }
 
@@ -126,6 +127,10 @@ void TrainConfig::validate() const {
            ", expected -1 (as trained) or a positive count");
   MG_CHECK(shards > 0 && (shards & (shards - 1)) == 0, "config: 'shards' is ", shards,
            ", expected a power of two (1, 2, 4, 8, ...)");
+  MG_CHECK(std::isfinite(dropout) && dropout >= 0.0 && dropout < 1.0, "config: 'dropout' is ", dropout,
+           ", expected a probability in [0, 1)");
+  MG_CHECK(dropout == 0.0 || model == "wrn-16-8" || model == "wrn-28-10", "config: 'dropout' is ", dropout, " for model ",
+           model, "; dropout applies to wrn-16-8 and wrn-28-10 only");
   one_of("dtype", dtype, {"f32", "f64"});
   one_of("precision", precision, {"f32", "bf16"});
   MG_CHECK(precision == "f32" || dtype == "f32", "config: precision ", precision,

@@ -46,6 +46,8 @@ Variable cross_entropy(const Variable& logits, const Variable& probs);
 
 // Inverted dropout: in training, zero each element with probability p and scale the rest by 1/(1-p).
 Variable dropout(const Variable& x, double p, bool training, Generator& gen);
+// The mask dropout draws: each element 0 with probability p, else 1/(1-p), drawn in row-major order.
+Tensor dropout_mask(const Shape& shape, DType dtype, double p, Generator& gen);
 // The same with a given mask (already holding 0 or 1/(1-p)): x * mask. Used by gradcheck and audits.
 Variable dropout_with_mask(const Variable& x, const Tensor& mask);
 

@@ -40,6 +40,9 @@ void register_train(CLI::App& app) {
       ->capture_default_str()->check(CLI::IsMember({"batch", "elem"}));
   cmd->add_option("--augment", c.augment, "random crop (padding 4) and flip: true or false")->capture_default_str();
   cmd->add_option("--train-subset", c.train_subset, "train on the first N images (-1 = all)")->capture_default_str();
+  cmd->add_option("--dropout", c.dropout,
+                  "wrn-16-8 and wrn-28-10: dropout probability between each block's convolutions (the WRN paper: 0.3)")
+      ->capture_default_str();
   cmd->add_option("--seed", c.seed)->capture_default_str();
   cmd->add_option("--dtype", c.dtype)->capture_default_str()->check(CLI::IsMember({"f32", "f64"}));
   add_precision_option(*cmd, c.precision,

@@ -10,13 +10,18 @@ namespace mg::nn {
 Variable dropout(const Variable& x, double p, bool training, Generator& gen) {
   MG_CHECK(p >= 0.0 && p <= 1.0, "dropout: probability must be in [0, 1], got ", p);
   if (!training || p == 0.0) return x;
-  Tensor mask = Tensor::empty(x.shape(), x.dtype());
+  return dropout_with_mask(x, dropout_mask(x.shape(), x.dtype(), p, gen));
+}
+
+Tensor dropout_mask(const Shape& shape, DType dtype, double p, Generator& gen) {
+  MG_CHECK(p >= 0.0 && p <= 1.0, "dropout: probability must be in [0, 1], got ", p);
+  Tensor mask = Tensor::empty(shape, dtype);
   const double keep_scale = p == 1.0 ? 0.0 : 1.0 / (1.0 - p);
-  visit_dtype(x.dtype(), [&]<typename T>() {
+  visit_dtype(dtype, [&]<typename T>() {
     T* m = mask.data<T>();
     for (int64_t i = 0; i < mask.numel(); ++i) m[i] = gen.uniform() < p ? T(0) : static_cast<T>(keep_scale);
   });
-  return dropout_with_mask(x, mask);
+  return mask;
 }
 
 Variable dropout_with_mask(const Variable& x, const Tensor& mask) {

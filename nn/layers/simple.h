@@ -36,16 +36,24 @@ class Flatten : public Module {
 };
 
 // Inverted dropout with its own Generator (seeded explicitly): in training each call draws a fresh mask
-// zeroing elements with probability p and scaling the rest by 1/(1-p); identity in eval mode.
+// zeroing elements with probability p and scaling the rest by 1/(1-p); identity in eval mode. In a
+// data-parallel step (nn/distributed/micro_shards.h) it draws the mask of the whole global batch, as one
+// process does, and applies this rank's rows of it.
 class Dropout : public Module {
  public:
   explicit Dropout(double p = 0.5, uint64_t seed = 0, uint64_t stream = 0);
   Variable forward(const Variable& x) override;
-  Generator& generator() { return gen_; }  // its state goes into checkpoints
+  // Restarts the masks at a point named by `step`: what follows depends only on (seed, stream, step), so a
+  // training loop that restarts every step draws the same masks when it resumes mid-run.
+  void restart_at(uint64_t step);
   const double p;
 
  private:
+  uint64_t seed_, stream_;
   Generator gen_;
 };
+
+// Dropout::restart_at(step) on every Dropout in `model` (the training loop calls it before each step).
+void restart_dropout_at(Module& model, uint64_t step);
 
 }  // namespace mg::nn

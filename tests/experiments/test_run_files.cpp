@@ -115,6 +115,9 @@ TEST_CASE("a run config outside what train accepts is refused naming the field",
   CHECK_THAT(with([](TrainConfig& c) { c.dtype = "f16"; }), Contains("'dtype' is 'f16'"));
   CHECK_THAT(with([](TrainConfig& c) { c.precision = "fp16"; }), Contains("'precision' is 'fp16'") && Contains("f32, bf16"));
   CHECK_THAT(with([](TrainConfig& c) { c.precision = "bf16", c.dtype = "f64"; }), Contains("cannot be combined with dtype f64"));
+  CHECK_THAT(with([](TrainConfig& c) { c.model = "wrn-16-8", c.dropout = 1; }), Contains("'dropout' is 1") && Contains("[0, 1)"));
+  CHECK_THAT(with([](TrainConfig& c) { c.dropout = 0.3; }), Contains("model smallcnn-bn") && Contains("wrn-16-8 and wrn-28-10"));
+  CHECK(with([](TrainConfig& c) { c.model = "wrn-28-10", c.dropout = 0.3; }) == "accepted");
 }
 
 TEST_CASE("a config's values must have their field's exact JSON type", "[experiments][config]") {

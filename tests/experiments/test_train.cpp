@@ -257,3 +257,27 @@ TEST_CASE("a one-cycle schedule too short for its warm-up is refused with the st
   CHECK(with_warmup.status != 0);
   CHECK_THAT(with_warmup.output, Catch::Contains("--warmup-epochs 1") && Catch::Contains("onecycle"));
 }
+
+TEST_CASE("wrn-16-8 with --dropout records it, resumes to the same bits, and other models refuse it",
+          "[experiments][train][dropout]") {
+  TempDir tmp;
+  mg::test::write_synthetic_cifar(tmp.path / "data", 2, 4);  // 10 training images: 3 steps of batch 4
+  const std::string args = "--model wrn-16-8 --epochs 2 --batch-size 4 --threads 2 ";
+  auto train = [&](const fs::path& out, const std::string& extra) {
+    const auto r = run_command(train_command(tmp.path / "data", out, args + extra));
+    INFO(r.output);
+    REQUIRE(r.status == 0);
+  };
+  const fs::path straight = tmp.path / "straight", resumed = tmp.path / "resumed", plain = tmp.path / "plain";
+  train(straight, "--dropout 0.3");
+  train(resumed, "--dropout 0.3 --stop-after 1");
+  REQUIRE(run_command(mg::test::mixgrad_binary() + " train --out " + resumed.string() + " --resume --quiet").status == 0);
+  CHECK(read_metrics(resumed) == read_metrics(straight));
+  CHECK(same_weights(resumed, straight));
+  CHECK(nlohmann::json::parse(mg::test::read_file(straight / "config.json"))["dropout"] == 0.3);
+  train(plain, "");
+  CHECK_FALSE(same_weights(plain, straight));  // the masks were applied
+  const auto refused = run_command(train_command(tmp.path / "data", tmp.path / "cnn", "--dropout 0.3"));
+  CHECK(refused.status != 0);
+  CHECK_THAT(refused.output, Catch::Contains("dropout applies to wrn-16-8 and wrn-28-10"));
+}

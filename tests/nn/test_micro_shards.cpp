@@ -22,9 +22,10 @@ struct Steps {
 };
 
 // `steps` SGD steps of `model` on random batches of `batch` 32x32 images, as rank job.rank() of a job with
-// `shards` micro-shards (0: the plain step, no micro-shards).
-Steps train_steps(const std::string& model_name, int steps, int64_t batch, int64_t shards, const Collective& job) {
-  auto model = make_model(model_name, 0, 10);
+// `shards` micro-shards (0: the plain step, no micro-shards); dropout for the wide ResNets, restarted per step.
+Steps train_steps(const std::string& model_name, int steps, int64_t batch, int64_t shards, const Collective& job,
+                  double dropout = 0.0) {
+  auto model = make_model(model_name, 0, 10, 3, 32, 32, dropout);
   SGD opt(model->named_parameters(), {.lr = 0.05, .momentum = 0.9, .weight_decay = 5e-4, .nesterov = true});
   Steps out;
   for (int step = 0; step < steps; ++step) {
@@ -34,6 +35,7 @@ Steps train_steps(const std::string& model_name, int steps, int64_t batch, int64
     for (auto& label : y) label = static_cast<int64_t>(gen.below(10));
     Variable loss;
     opt.zero_grad();
+    restart_dropout_at(*model, static_cast<uint64_t>(step));
     if (shards == 0) {
       loss = cross_entropy((*model)(Variable(x)), y);
       loss.backward();
@@ -52,10 +54,10 @@ Steps train_steps(const std::string& model_name, int steps, int64_t batch, int64
 }
 
 // Runs train_steps on K threads as ranks; checks every rank ends with the same state and returns rank 0's.
-Steps on_ranks(int k, const std::string& model_name, int steps, int64_t batch, int64_t shards) {
+Steps on_ranks(int k, const std::string& model_name, int steps, int64_t batch, int64_t shards, double dropout = 0.0) {
   std::vector<Steps> per_rank(k);
   test::ThreadJob(k).run([&](int rank, const Collective& job) {
-    per_rank[rank] = train_steps(model_name, steps, batch, shards, job);
+    per_rank[rank] = train_steps(model_name, steps, batch, shards, job, dropout);
   });
   return per_rank[0];
 }
@@ -112,4 +114,12 @@ TEST_CASE("micro-shards: smallcnn-bn steps give the same bits on 1, 2 and 4 rank
 TEST_CASE("micro-shards: smallcnn (linear layers, biases) and preact-resnet18 on 1 and 2 ranks", "[nn][distributed]") {
   require_same_bits(on_ranks(1, "smallcnn", 2, 12, 2), on_ranks(2, "smallcnn", 2, 12, 2));
   require_same_bits(on_ranks(1, "preact-resnet18", 1, 8, 2), on_ranks(2, "preact-resnet18", 1, 8, 2));
+}
+
+TEST_CASE("micro-shards: wrn-16-8 with dropout on 1 and 2 ranks (the masks of the global batch)", "[nn][distributed]") {
+  const Steps one = on_ranks(1, "wrn-16-8", 2, 8, 2, 0.3);
+  require_same_bits(one, on_ranks(2, "wrn-16-8", 2, 8, 2, 0.3));
+  // The masks were applied: without dropout the same steps end elsewhere.
+  const Steps without = on_ranks(1, "wrn-16-8", 2, 8, 2, 0.0);
+  CHECK(one.losses != without.losses);
 }

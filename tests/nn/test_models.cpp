@@ -241,6 +241,21 @@ TEST_CASE("models: Dropout masks per call, scales survivors, is the identity in 
   CHECK(drop(x).data().to_vector() == x.data().to_vector());
 }
 
+TEST_CASE("models: Dropout restarted at a step draws that step's masks again", "[nn][models]") {
+  Dropout drop(0.25, 11, 3);
+  const Variable x(Tensor::ones({1000}));
+  drop.restart_at(7);
+  const auto a = drop(x).data().to_vector(), b = drop(x).data().to_vector();
+  CHECK(a != b);  // still a fresh mask per call
+  drop.restart_at(8);
+  const auto other = drop(x).data().to_vector();
+  CHECK(other != a);
+  Dropout twin(0.25, 11, 3);
+  twin.restart_at(7);  // as a run resumed at step 7 would
+  CHECK(twin(x).data().to_vector() == a);
+  CHECK(twin(x).data().to_vector() == b);
+}
+
 TEST_CASE("models: make_model seeds, options, init bounds and unknown names", "[nn][models]") {
   CHECK(model_names() == std::vector<std::string>{"smallcnn", "smallcnn-bn", "preact-resnet18", "wrn-16-8", "wrn-28-10"});
   CHECK_THROWS_WITH(make_model("resnet50"), Catch::Contains("'resnet50'") && Catch::Contains("smallcnn-bn") &&
@@ -312,6 +327,14 @@ TEST_CASE("models: WideResNet init as models.py (kaiming_normal fan_out, fc bias
   CHECK((*wrn)(Variable(Tensor::ones({1, 3, 12, 12}))).shape() == Shape{1, 10});  // global average pool
   Generator gen(0);
   CHECK_THROWS_WITH(WideResNet(18, 2, gen), Catch::Contains("6n + 4"));
+  // make_model's dropout: the wide ResNets take it (same weights), the others have no dropout layer.
+  const auto dropped = make_model("wrn-16-8", 4, 10, 3, 32, 32, 0.3)->state_dict();
+  const auto plain = wrn->state_dict();
+  REQUIRE(dropped.size() == plain.size());
+  for (std::size_t i = 0; i < plain.size(); ++i) CHECK(dropped[i].value.to_vector() == plain[i].value.to_vector());
+  CHECK_THROWS_WITH(make_model("smallcnn-bn", 0, 10, 3, 32, 32, 0.3),
+                    Catch::Contains("smallcnn-bn") && Catch::Contains("wrn-16-8 and wrn-28-10"));
+  CHECK_THROWS_WITH(make_model("wrn-16-8", 0, 10, 3, 32, 32, 1.0), Catch::Contains("outside [0, 1)"));
 }
 
 TEST_CASE("models: WideResNet dropout masks in training only and leaves the weights alone", "[nn][models]") {
