@@ -39,12 +39,19 @@ Projection project_reproduce(const Preset& p, int64_t seeds, const data::Splits&
   return r;
 }
 
-void print_projection(const Projection& pr) {
+void print_projection(const Projection& pr, int ranks) {
   std::fprintf(stderr,
                "reproduce: projected time %s for %lld runs, %lld epochs in all (training %.0f images/s, evaluation "
                "%.0f images/s, measured now on %d threads), plus the approximation analysis\n",
                format_duration(pr.seconds).c_str(), static_cast<long long>(pr.runs), static_cast<long long>(pr.epochs),
                pr.train_images_per_s, pr.eval_images_per_s, num_threads());
+  if (ranks > 1 && pr.runs > 1) {
+    // Whole runs per rank, run i on rank i mod K: about ceil(runs / K) runs' time, the runs taken as equal.
+    const int64_t busiest = (pr.runs + ranks - 1) / ranks, used = std::min<int64_t>(ranks, pr.runs);
+    std::fprintf(stderr, "reproduce: on %d ranks (%lld of them with runs, each measured as this one): about %s\n", ranks,
+                 static_cast<long long>(used),
+                 format_duration(pr.seconds * static_cast<double>(busiest) / static_cast<double>(pr.runs)).c_str());
+  }
 }
 
 std::string format_duration(double seconds) {

@@ -20,8 +20,9 @@ struct Projection {
 // ERM and mixup for each seed at every budget; the others ERM and mixup for each seed at train.epochs.
 Projection project_reproduce(const Preset& preset, int64_t seeds, const data::Splits& splits);
 
-// "reproduce: projected time 1 h 30 min for 8 runs, 120 epochs (training ... images/s, ...)" on stderr.
-void print_projection(const Projection& projection);
+// "reproduce: projected time 1 h 30 min for 8 runs, 120 epochs (training ... images/s, ...)" on stderr; with
+// ranks > 1 (a distributed sweep, whole runs per rank) also the time when the runs are spread over them.
+void print_projection(const Projection& projection, int ranks = 1);
 
 // "3 h 25 min", "12 min", "40 s".
 std::string format_duration(double seconds);

@@ -39,7 +39,7 @@ PresetStart start_preset(const Preset& p, int64_t seeds, const ReproduceOptions&
   PresetStart s{p.train, nullptr};
   const data::Splits splits = data::load_dataset(p.train.dataset, o.data_dir);
   if (s.base.eval_train_subset > splits.train.size()) s.base.eval_train_subset = -1;
-  if (is_root()) print_projection(project_reproduce(p, seeds, splits));
+  if (is_root()) print_projection(project_reproduce(p, seeds, splits), job().size());
   s.data = {{"train", p.train.train_subset > 0 ? std::min(p.train.train_subset, splits.train.size()) : splits.train.size()},
             {"test", splits.test.size()},
             {"test_split", splits.test.name},
@@ -76,7 +76,8 @@ nlohmann::json comparable(const nlohmann::json& config) {
 }  // namespace
 
 // Trains (or reuses) one run and measures it: final metrics, FGSM accuracy per ε, the history.
-nlohmann::json run_one(const Preset& p, const TrainConfig& config, const std::string& dir, const ReproduceOptions& o) {
+nlohmann::json run_one(const Preset& p, const TrainConfig& config, const std::string& dir, const ReproduceOptions& o,
+                       const nn::Collective& ranks) {
   bool finished = false;
   if (o.resume && fs::exists(checkpoint_path(dir))) {
     const Checkpoint checkpoint = load_run_checkpoint(dir);
@@ -90,8 +91,10 @@ nlohmann::json run_one(const Preset& p, const TrainConfig& config, const std::st
     // A run stopped before its first checkpoint has nothing to resume from: with --resume it starts over.
     train(config, {.out = dir, .resume = resume, .force = (o.force || o.resume) && !resume,
                    .quiet = !is_root(),  // under mpirun, rank 0's progress stands for all
-                   .ranks = &nn::single_process()});
+                   .ranks = &ranks});
   }
+  barrier(ranks);               // the run's checkpoint is written
+  if (ranks.rank() != 0) return nullptr;  // its rank 0 measures it
   TrainedRun run = load_trained_run(dir, o.data_dir);
   const nn::Autocast autocast(nn::parse_precision(run.config.precision));  // the attack runs as the run trained
   data::Loader test(run.data.test, eval_loader_options(256, run.data.test.channels));
@@ -110,29 +113,63 @@ nlohmann::json run_one(const Preset& p, const TrainConfig& config, const std::st
   return {{"final", history.back()}, {"fgsm_acc", fgsm}, {"history", history}, {"dir", dir}};
 }
 
+namespace {
+
+// Ranks per run: 1 (whole runs per rank) unless there are more ranks than runs; then the largest power of two
+// G with G * runs <= K that divides every run's shards (a run trained by G ranks keeps the bits of one process
+// only with the same micro-shards).
+int ranks_per_run(int ranks, const std::vector<PlannedRun>& runs) {
+  if (runs.empty() || ranks <= static_cast<int>(runs.size())) return 1;
+  int g = 1;
+  while (2 * g * static_cast<int>(runs.size()) <= ranks) g *= 2;
+  for (const PlannedRun& r : runs)
+    while (g > 1 && r.config.shards % g != 0) g /= 2;
+  return g;
+}
+
+}  // namespace
+
 std::vector<nlohmann::json> run_all(const Preset& p, const std::vector<PlannedRun>& runs, const ReproduceOptions& o,
                                     const std::function<void(std::size_t, const nlohmann::json&)>& on_done) {
   const nn::Collective& ranks = job();
   std::vector<nlohmann::json> results(runs.size());
-  for (std::size_t i = 0; i < runs.size(); ++i) {
-    if (static_cast<int>(i % ranks.size()) != ranks.rank()) continue;
-    std::fprintf(stderr, "reproduce: %s%s -> %s\n", rank_prefix().c_str(), runs[i].label.c_str(), runs[i].dir.c_str());
-    results[i] = run_one(p, runs[i].config, runs[i].dir, o);
-    if (ranks.size() == 1) {
+  if (ranks.size() == 1) {
+    for (std::size_t i = 0; i < runs.size(); ++i) {
+      std::fprintf(stderr, "reproduce: %s -> %s\n", runs[i].label.c_str(), runs[i].dir.c_str());
+      results[i] = run_one(p, runs[i].config, runs[i].dir, o);
       if (on_done) on_done(i, results[i]);
-      continue;
     }
-    write_file_atomic((fs::path(runs[i].dir) / "result.json").string(), results[i].dump() + "\n");
+    return results;
   }
-  if (ranks.size() == 1) return results;
-  if (ranks.size() > static_cast<int>(runs.size()) && is_root())
-    std::fprintf(stderr, "reproduce: %d ranks for %zu runs: ranks %zu to %d have no run and wait\n", ranks.size(),
-                 runs.size(), runs.size(), ranks.size() - 1);
+  // Groups of `per_run` ranks; run i belongs to group i mod `groups`; ranks beyond the groups wait.
+  const int per_run = ranks_per_run(ranks.size(), runs);
+  const int groups = std::min<int>(ranks.size() / per_run, static_cast<int>(runs.size()));
+  const int group = ranks.rank() < groups * per_run ? ranks.rank() / per_run : -1;
+  const std::shared_ptr<const nn::Collective> mine = per_run > 1 ? split_job(group) : nullptr;
+  if (is_root() && groups * per_run < ranks.size())
+    std::fprintf(stderr,
+                 "reproduce: %d ranks for %zu runs: ranks %d to %d have no run and wait%s\n", ranks.size(), runs.size(),
+                 groups * per_run, ranks.size() - 1,
+                 per_run == 1 ? " (with --shards M, a power of two, groups of ranks share each run with the bits of a "
+                                "one-process reproduce --shards M)"
+                              : "");
+  for (std::size_t i = 0; group >= 0 && i < runs.size(); ++i) {
+    if (static_cast<int>(i % groups) != group) continue;
+    const nn::Collective& trainers = mine ? *mine : nn::single_process();
+    if (trainers.rank() == 0)
+      std::fprintf(stderr, "reproduce: %s%s%s -> %s\n", rank_prefix().c_str(), runs[i].label.c_str(),
+                   per_run > 1 ? (" on ranks " + std::to_string(group * per_run) + " to " +
+                                  std::to_string(group * per_run + per_run - 1)).c_str()
+                               : "",
+                   runs[i].dir.c_str());
+    const nlohmann::json result = run_one(p, runs[i].config, runs[i].dir, o, trainers);
+    if (trainers.rank() == 0) write_file_atomic((fs::path(runs[i].dir) / "result.json").string(), result.dump() + "\n");
+  }
   barrier(ranks);
   for (std::size_t i = 0; i < runs.size(); ++i) {
     const std::string path = (fs::path(runs[i].dir) / "result.json").string();
     std::ifstream in(path);
-    MG_CHECK(in, "reproduce: cannot read ", path, ", which rank ", i % ranks.size(), " wrote");
+    MG_CHECK(in, "reproduce: cannot read ", path, ", which rank ", (i % groups) * per_run, " wrote");
     results[i] = nlohmann::json::parse(in);
     if (on_done && is_root()) on_done(i, results[i]);
   }

@@ -38,8 +38,10 @@ nlohmann::json first_epoch(const TrainConfig& config, const std::string& dir);
 // {"final": last epoch's metrics, "fgsm_acc": {ε key: accuracy}, "history", "dir"}; writes dir/robust.csv.
 // The FGSM sweep runs in the run's precision (under nn::Autocast for bf16), as `mixgrad eval` does.
 // With o.resume, a run directory trained with another configuration (say another preset's, or another
-// --precision) is an error naming both, never silently reused.
-nlohmann::json run_one(const Preset& p, const TrainConfig& config, const std::string& dir, const ReproduceOptions& o);
+// --precision) is an error naming both, never silently reused. `ranks` train the run together (data-parallel;
+// one process by default); their rank 0 measures it and returns the result, the others return null.
+nlohmann::json run_one(const Preset& p, const TrainConfig& config, const std::string& dir, const ReproduceOptions& o,
+                       const nn::Collective& ranks = nn::single_process());
 
 // The approximation analysis (the α sweep over kSweepAlphas and segment scales kSweepScales on the preset's
 // analyze_samples images and draws) of the final model in `run_dir`, and claim (A) on it.
@@ -56,10 +58,10 @@ struct PlannedRun {
   std::string dir;
 };
 
-// run_one on every planned run, spread over the job's ranks (experiments/distributed/job.h): run i on rank
-// i mod K, trained by that rank alone, so that each run has the bits of a one-process sweep; each owner
-// writes its result to dir/result.json and every rank returns all results, read back in plan order, once
-// all are done. One process runs them in order and calls on_done(i, result) after each (a progressive
+// run_one on every planned run, spread over the job's K ranks (experiments/distributed/job.h): with K <= runs,
+// run i on rank i mod K, trained by that rank alone; with more ranks than runs, groups of G ranks (G a power of two dividing every run's --shards) train one run each, data-parallel.
+// Either way each run has the bits of a one-process sweep. Each run's owner writes its result to
+// dir/result.json and every rank returns all results, read back in plan order, once all are done. One process runs them in order and calls on_done(i, result) after each (a progressive
 // summary); under mpirun, on_done is called on rank 0 for every run at the end.
 std::vector<nlohmann::json> run_all(const Preset& p, const std::vector<PlannedRun>& runs, const ReproduceOptions& o,
                                     const std::function<void(std::size_t, const nlohmann::json&)>& on_done = {});

@@ -1,4 +1,4 @@
-// `mixgrad reproduce --preset smoke|cpu|fashion|svhn|paper|budget [--budgets 4,8,16,32] [--data DIR] [--first-epoch] --out DIR [--seeds N] [--threads T]`:
+// `mixgrad reproduce --preset smoke|cpu|fashion|svhn|paper|budget [--budgets 4,8,16,32] [--data DIR] [--first-epoch] --out DIR [--seeds N] [--threads T] [--shards M]`:
 // ERM vs mixup with identical settings and seeds, FGSM sweep, gap curves, the approximation; summary.json,
 // report.md and plots in OUT (see experiments/reproduce.h).
 #include <cstdio>
@@ -18,6 +18,7 @@ void register_reproduce(CLI::App& app) {
     std::vector<int64_t> budgets;
     experiments::ReproduceOptions options;
     int threads = 0;
+    int64_t shards = 1;
   };
   auto a = std::make_shared<Args>();
   CLI::App* cmd = app.add_subcommand("reproduce", "the paper's claims: ERM vs mixup, FGSM, gap, approximation; writes a report");
@@ -44,10 +45,17 @@ void register_reproduce(CLI::App& app) {
                        "approximation's second derivatives stay f32)")
       ->capture_default_str();
   add_threads_option(*cmd, a->threads);
+  cmd->add_option("--shards", a->shards,
+                  "every run's batches as M micro-shards (a power of two, train's --shards): under mpirun with more "
+                  "ranks than runs, groups of ranks dividing M share each run, with the bits of one process")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   cmd->callback([a] {
     apply_threads(a->threads);
     experiments::Preset p = experiments::preset(a->preset);
     p.train.precision = a->precision;  // each run's config.json and summary.json's "config" record it
+    p.train.shards = a->shards;
+    p.train.validate();  // a bad --shards is refused before anything runs
     if (!a->budgets.empty()) experiments::set_budgets(p, a->budgets);
     if (a->options.data_dir.empty()) a->options.data_dir = data::default_data_dir(p.train.dataset);
     MG_CHECK(!a->options.data_dir.empty(), "reproduce --preset ", p.name, " needs --data: the directory of ",

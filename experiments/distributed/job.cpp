@@ -15,13 +15,20 @@ namespace mg::experiments {
 namespace {
 
 #ifdef MIXGRAD_WITH_MPI
-// The ranks of MPI_COMM_WORLD. Only the main thread calls MPI (the kernels' threads never do).
+// The ranks of a communicator (MPI_COMM_WORLD, or a group split from it). Only the main thread calls MPI
+// (the kernels' threads never do).
 class MpiJob final : public nn::Collective {
  public:
-  MpiJob() {
-    MPI_Comm_rank(MPI_COMM_WORLD, &rank_);
-    MPI_Comm_size(MPI_COMM_WORLD, &size_);
+  explicit MpiJob(MPI_Comm comm = MPI_COMM_WORLD) : comm_(comm) {
+    MPI_Comm_rank(comm_, &rank_);
+    MPI_Comm_size(comm_, &size_);
   }
+  ~MpiJob() override {
+    if (comm_ != MPI_COMM_WORLD) MPI_Comm_free(&comm_);
+  }
+  MpiJob(const MpiJob&) = delete;
+  MpiJob& operator=(const MpiJob&) = delete;
+  MPI_Comm comm() const { return comm_; }
   int rank() const override { return rank_; }
   int size() const override { return size_; }
   void all_gather(const double* local, int64_t n, double* out) const override { gather(local, n, out, MPI_DOUBLE); }
@@ -33,13 +40,14 @@ class MpiJob final : public nn::Collective {
   template <typename T>
   void gather(const T* local, int64_t n, T* out, MPI_Datatype type) const {
     MG_CHECK(n <= INT32_MAX, "all_gather of ", n, " values: more than an MPI count holds");
-    MPI_Allgather(local, static_cast<int>(n), type, out, static_cast<int>(n), type, MPI_COMM_WORLD);
+    MPI_Allgather(local, static_cast<int>(n), type, out, static_cast<int>(n), type, comm_);
   }
   template <typename T>
   void exchange(const T* send, int64_t n, T* recv, MPI_Datatype type) const {
     MG_CHECK(n <= INT32_MAX, "all_to_all of ", n, " values per rank: more than an MPI count holds");
-    MPI_Alltoall(send, static_cast<int>(n), type, recv, static_cast<int>(n), type, MPI_COMM_WORLD);
+    MPI_Alltoall(send, static_cast<int>(n), type, recv, static_cast<int>(n), type, comm_);
   }
+  MPI_Comm comm_;
   int rank_ = 0, size_ = 1;
 };
 
@@ -92,6 +100,19 @@ const nn::Collective& job() {
   if (g_mpi) return *g_mpi;
 #endif
   return nn::single_process();
+}
+
+std::shared_ptr<const nn::Collective> split_job(int group) {
+#ifdef MIXGRAD_WITH_MPI
+  if (g_mpi) {
+    MPI_Comm comm = MPI_COMM_NULL;
+    MPI_Comm_split(g_mpi->comm(), group >= 0 ? group : MPI_UNDEFINED, g_mpi->rank(), &comm);
+    if (comm == MPI_COMM_NULL) return nullptr;
+    return std::make_shared<MpiJob>(comm);
+  }
+#endif
+  if (group < 0) return nullptr;
+  return {std::shared_ptr<void>(), &nn::single_process()};  // one process is its only group (not owned)
 }
 
 bool is_root() { return job().rank() == 0; }

@@ -3,6 +3,7 @@
 // ends the whole job (abort_job), so no rank waits for a rank that is gone.
 #pragma once
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include "nn/distributed/collective.h"
@@ -14,6 +15,10 @@ void end_job();
 [[noreturn]] void abort_job(int status);  // ends every rank: MPI_Abort, or exit() for one process
 
 const nn::Collective& job();  // this job's ranks (single_process() without mpirun)
+
+// The ranks of job() that pass the same `group` (>= 0), as a job of their own ranked in job() order; nullptr
+// on a rank that passes -1 (it joins no group). Collective over job(): every rank calls it at the same point.
+std::shared_ptr<const nn::Collective> split_job(int group);
 bool is_root();               // rank 0: the one that writes files and progress
 bool built_with_mpi();
 

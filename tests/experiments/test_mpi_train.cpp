@@ -141,20 +141,30 @@ nlohmann::json summary_numbers(const fs::path& out) {
 
 }  // namespace
 
-TEST_CASE("mpirun: reproduce --preset smoke on 2 ranks writes the one-process summary", "[experiments][mpi]") {
+TEST_CASE("mpirun: reproduce --preset smoke on 2 ranks (a run each) and 4 (two per run) writes the one-process summary",
+          "[experiments][mpi]") {
   REQUIRE_MPI();
   TempDir tmp;
   write_synthetic_cifar(tmp.path / "data", 512, 32);  // the smoke preset trains on 2,560 images
-  const std::string base = mixgrad_binary() + " reproduce --preset smoke --seeds 1 --threads 1 --data " +
+  const std::string base = mixgrad_binary() + " reproduce --preset smoke --seeds 1 --threads 1 --shards 2 --data " +
                            (tmp.path / "data").string() + " --out ";
   REQUIRE(run_command(base + (tmp.path / "one").string()).status == 0);
-  const auto r = run_command(mpirun(2) + base + (tmp.path / "two").string());
-  INFO(r.output);
-  REQUIRE(r.status == 0);
-  CHECK_THAT(r.output, Catch::Contains("rank 1 of 2: mixup, seed 0"));  // the runs were spread
   const nlohmann::json one = summary_numbers(tmp.path / "one");
   REQUIRE(one.contains("runs"));
+  CHECK(one["config"]["shards"] == 2);
+  const auto two = run_command(mpirun(2) + base + (tmp.path / "two").string());
+  INFO(two.output);
+  REQUIRE(two.status == 0);
+  CHECK_THAT(two.output, Catch::Contains("rank 1 of 2: mixup, seed 0"));  // the runs were spread
   CHECK(one == summary_numbers(tmp.path / "two"));
+  const auto four = run_command(mpirun(4) + base + (tmp.path / "four").string());
+  INFO(four.output);
+  REQUIRE(four.status == 0);
+  CHECK_THAT(four.output, Catch::Contains("erm, seed 0 on ranks 0 to 1") && Catch::Contains("mixup, seed 0 on ranks 2 to 3"));
+  CHECK(one == summary_numbers(tmp.path / "four"));
+  const auto odd = run_command(base + (tmp.path / "odd").string() + " --shards 3");
+  CHECK(odd.status != 0);
+  CHECK_THAT(odd.output, Catch::Contains("'shards' is 3") && Catch::Contains("power of two"));
 }
 
 }  // namespace mg::test
