@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include "core/ops.h"
+#include "nn/autocast.h"
 #include "nn/distributed/micro_shards.h"
 #include "nn/functional.h"
 #include "nn/models.h"
@@ -22,10 +23,15 @@ struct Steps {
 };
 
 // `steps` SGD steps of `model` on random batches of `batch` 32x32 images, as rank job.rank() of a job with
-// `shards` micro-shards (0: the plain step, no micro-shards); dropout for the wide ResNets, restarted per step.
+// `shards` micro-shards (0: the plain step, no micro-shards).
+struct Options {
+  double dropout = 0.0;                  // the wide ResNets' dropout, restarted every step
+  Precision precision = Precision::f32;  // bf16: the steps under Autocast
+};
 Steps train_steps(const std::string& model_name, int steps, int64_t batch, int64_t shards, const Collective& job,
-                  double dropout = 0.0) {
-  auto model = make_model(model_name, 0, 10, 3, 32, 32, dropout);
+                  const Options& options = {}) {
+  const Autocast autocast(options.precision);  // per thread, as each rank's
+  auto model = make_model(model_name, 0, 10, 3, 32, 32, options.dropout);
   SGD opt(model->named_parameters(), {.lr = 0.05, .momentum = 0.9, .weight_decay = 5e-4, .nesterov = true});
   Steps out;
   for (int step = 0; step < steps; ++step) {
@@ -54,10 +60,10 @@ Steps train_steps(const std::string& model_name, int steps, int64_t batch, int64
 }
 
 // Runs train_steps on K threads as ranks; checks every rank ends with the same state and returns rank 0's.
-Steps on_ranks(int k, const std::string& model_name, int steps, int64_t batch, int64_t shards, double dropout = 0.0) {
+Steps on_ranks(int k, const std::string& model_name, int steps, int64_t batch, int64_t shards, const Options& options = {}) {
   std::vector<Steps> per_rank(k);
   test::ThreadJob(k).run([&](int rank, const Collective& job) {
-    per_rank[rank] = train_steps(model_name, steps, batch, shards, job, dropout);
+    per_rank[rank] = train_steps(model_name, steps, batch, shards, job, options);
   });
   return per_rank[0];
 }
@@ -117,9 +123,17 @@ TEST_CASE("micro-shards: smallcnn (linear layers, biases) and preact-resnet18 on
 }
 
 TEST_CASE("micro-shards: wrn-16-8 with dropout on 1 and 2 ranks (the masks of the global batch)", "[nn][distributed]") {
-  const Steps one = on_ranks(1, "wrn-16-8", 2, 8, 2, 0.3);
-  require_same_bits(one, on_ranks(2, "wrn-16-8", 2, 8, 2, 0.3));
+  const Steps one = on_ranks(1, "wrn-16-8", 2, 8, 2, {.dropout = 0.3});
+  require_same_bits(one, on_ranks(2, "wrn-16-8", 2, 8, 2, {.dropout = 0.3}));
   // The masks were applied: without dropout the same steps end elsewhere.
-  const Steps without = on_ranks(1, "wrn-16-8", 2, 8, 2, 0.0);
+  const Steps without = on_ranks(1, "wrn-16-8", 2, 8, 2);
   CHECK(one.losses != without.losses);
+}
+
+TEST_CASE("micro-shards: smallcnn-bn in bf16 (autocast) on 1, 2 and 4 ranks", "[nn][distributed][bf16]") {
+  const Steps one = on_ranks(1, "smallcnn-bn", 2, 16, 4, {.precision = Precision::bf16});
+  require_same_bits(one, on_ranks(2, "smallcnn-bn", 2, 16, 4, {.precision = Precision::bf16}));
+  require_same_bits(one, on_ranks(4, "smallcnn-bn", 2, 16, 4, {.precision = Precision::bf16}));
+  // bf16 was in effect: the f32 steps end elsewhere.
+  CHECK(one.losses != on_ranks(1, "smallcnn-bn", 2, 16, 4).losses);
 }
