@@ -4,6 +4,8 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <cstring>
+#include <tuple>
 #include <limits>
 #include <sstream>
 
@@ -173,5 +175,37 @@ TEST_CASE("bf16 gemm: a reduction split into accumulating calls gives the bits o
     kernels::bf16::gemm(path, a_first.data(), pb.data(), split.data(), m, n, 7, n);
     kernels::bf16::gemm(path, a_rest.data(), pb.data() + 7 * n, split.data(), m, n, 13, n, /*accumulate=*/true);
     CHECK(bitwise_equal(whole, split));
+  }
+}
+
+TEST_CASE("bf16 packing: the AVX-512 pack_rows gives bf16::from_float's words, NaN, denormals and ties included",
+          "[core][bf16]") {
+  auto from_bits = [](uint32_t u) {
+    float x;
+    std::memcpy(&x, &u, sizeof x);
+    return x;
+  };
+  for (const auto& [rows, k, lda] : {std::tuple{3, 37, 40}, std::tuple{2, 64, 64}, std::tuple{5, 1, 3}, std::tuple{1, 33, 33}}) {
+    INFO(rows << " x " << k << ", lda " << lda);
+    std::vector<float> a = spread_values(rows * lda, 7 + k, -45.0, 38.0);  // denormals to near overflow
+    const uint32_t specials[] = {0x7fc00000u, 0xffc00001u, 0x7f800001u, 0x7f800000u, 0xff800000u, 0x00000001u,
+                                 0x807fffffu, 0x3f808000u, 0x3f818000u, 0x7f7fffffu, 0x00800000u, 0x80000000u};
+    for (std::size_t i = 0; i < std::size(specials) && i < a.size(); ++i) a[i * 3 % a.size()] = from_bits(specials[i]);
+    const std::vector<uint32_t> packed = kernels::bf16::pack_rows(a.data(), rows, k, lda);
+    const int64_t pairs = (k + 1) / 2;
+    REQUIRE(packed.size() == static_cast<std::size_t>(rows * pairs));
+    bool all_equal = true;
+    for (int64_t i = 0; i < rows; ++i)
+      for (int64_t j = 0; j < pairs; ++j) {
+        const uint32_t want = bits_of(a[i * lda + 2 * j]) |
+                              static_cast<uint32_t>(2 * j + 1 < k ? bits_of(a[i * lda + 2 * j + 1]) : 0) << 16;
+        all_equal = all_equal && packed[i * pairs + j] == want;
+      }
+    CHECK(all_equal);
+    // pack_column_pairs is pack_pair_rows of the transpose.
+    std::vector<float> t(static_cast<std::size_t>(k * rows));
+    for (int64_t i = 0; i < rows; ++i)
+      for (int64_t e = 0; e < k; ++e) t[e * rows + i] = a[i * lda + e];
+    CHECK(kernels::bf16::pack_column_pairs(a.data(), rows, k, lda) == kernels::bf16::pack_pair_rows(t.data(), k, rows, rows));
   }
 }

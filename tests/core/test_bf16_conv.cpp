@@ -124,3 +124,43 @@ TEST_CASE("bf16 conv: same bits on 1 and 2 threads", "[core][bf16][conv][threads
   set_num_threads(saved);
   CHECK(bitwise_equal(one, two));
 }
+
+TEST_CASE("bf16 conv: the weight gradient and forward are the defined pair sums bit for bit", "[core][bf16][conv]") {
+  // conv.h's order, written out with bf16::dot_pair: forward pairs along im2col's rows; the weight gradient
+  // pairs along each sample's pixels, samples in order. Whatever blocking the kernels use must give these bits.
+  for (const Conv2dShape& s : kShapes) {
+    const Operands in = random_operands(s, 41);
+    const int64_t depth = s.col_rows(), pixels = s.out_plane(), o = s.out_channels;
+    std::vector<float> gw(static_cast<std::size_t>(o * depth)), y(static_cast<std::size_t>(s.batch * s.out_sample()));
+    kernels::bf16::conv2d_weight_grad(in.x.data(), in.gy.data(), gw.data(), s);
+    kernels::bf16::conv2d_forward(in.x.data(), in.w.data(), nullptr, y.data(), s);
+    std::vector<float> col(static_cast<std::size_t>(s.batch * depth * pixels));
+    for (int64_t n = 0; n < s.batch; ++n) kernels::im2col(in.x.data() + n * s.in_sample(), s, col.data() + n * depth * pixels, pixels);
+    auto b16 = [](float v) { return mg::bf16::from_float(v); };
+    std::vector<float> want_gw(gw.size()), want_y(y.size());
+    for (int64_t c = 0; c < o; ++c)
+      for (int64_t d = 0; d < depth; ++d) {
+        float acc = 0.0f;
+        for (int64_t n = 0; n < s.batch; ++n) {
+          const float* g = in.gy.data() + n * s.out_sample() + c * pixels;
+          const float* k = col.data() + n * depth * pixels + d * pixels;
+          for (int64_t p = 0; p < pixels; p += 2)
+            acc = mg::bf16::dot_pair(acc, b16(g[p]), b16(p + 1 < pixels ? g[p + 1] : 0.0f), b16(k[p]),
+                                     b16(p + 1 < pixels ? k[p + 1] : 0.0f));
+        }
+        want_gw[c * depth + d] = acc;
+      }
+    for (int64_t n = 0; n < s.batch; ++n)
+      for (int64_t c = 0; c < o; ++c)
+        for (int64_t p = 0; p < pixels; ++p) {
+          float acc = 0.0f;
+          const float* k = col.data() + n * depth * pixels;
+          for (int64_t d = 0; d < depth; d += 2)
+            acc = mg::bf16::dot_pair(acc, b16(in.w[c * depth + d]), b16(d + 1 < depth ? in.w[c * depth + d + 1] : 0.0f),
+                                     b16(k[d * pixels + p]), b16(d + 1 < depth ? k[(d + 1) * pixels + p] : 0.0f));
+          want_y[n * s.out_sample() + c * pixels + p] = acc;
+        }
+    CHECK(bitwise_equal(gw, want_gw));
+    CHECK(bitwise_equal(y, want_y));
+  }
+}

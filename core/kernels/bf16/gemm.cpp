@@ -1,5 +1,7 @@
 #include "core/kernels/bf16/gemm.h"
 
+#include <algorithm>
+
 #include "core/bf16.h"
 #include "core/cpu.h"
 #include "core/error.h"
@@ -8,7 +10,7 @@
 namespace mg::kernels::bf16 {
 namespace {
 
-constexpr int64_t kRowTile = 4;  // rows per task: the AVX-512 tile height, so tasks never split a tile
+constexpr int64_t kRowTile = 4;  // rows per task of the scalar path
 
 uint32_t pair_word(float even, float odd) {
   return static_cast<uint32_t>(mg::bf16::from_float(even)) | static_cast<uint32_t>(mg::bf16::from_float(odd)) << 16;
@@ -34,6 +36,10 @@ void gemm_scalar_rows(const uint32_t* a, const uint32_t* b, float* c, int64_t ro
 std::vector<uint32_t> pack_rows(const float* a, int64_t rows, int64_t k, int64_t lda) {
   const int64_t pairs = (k + 1) / 2;
   std::vector<uint32_t> out(static_cast<std::size_t>(rows * pairs));
+  if (cpu::kernels_enabled(cpu::Isa::avx512)) {
+    pack_rows_avx512(a, rows, k, lda, out.data());
+    return out;
+  }
   for (int64_t i = 0; i < rows; ++i)
     for (int64_t j = 0; j < pairs; ++j)
       out[i * pairs + j] = pair_word(a[i * lda + 2 * j], 2 * j + 1 < k ? a[i * lda + 2 * j + 1] : 0.0f);
@@ -46,6 +52,18 @@ std::vector<uint32_t> pack_pair_rows(const float* b, int64_t k, int64_t cols, in
   for (int64_t j = 0; j < pairs; ++j)
     for (int64_t col = 0; col < cols; ++col)
       out[j * cols + col] = pair_word(b[2 * j * ldb + col], 2 * j + 1 < k ? b[(2 * j + 1) * ldb + col] : 0.0f);
+  return out;
+}
+
+std::vector<uint32_t> pack_column_pairs(const float* a, int64_t rows, int64_t k, int64_t lda) {
+  const int64_t pairs = (k + 1) / 2;
+  std::vector<uint32_t> out(static_cast<std::size_t>(pairs * rows));
+  constexpr int64_t kBlock = 16;  // blocks of rows × pairs, so neither the reads nor the writes stride far
+  for (int64_t r0 = 0; r0 < rows; r0 += kBlock)
+    for (int64_t j0 = 0; j0 < pairs; j0 += kBlock)
+      for (int64_t r = r0; r < std::min(rows, r0 + kBlock); ++r)
+        for (int64_t j = j0; j < std::min(pairs, j0 + kBlock); ++j)
+          out[j * rows + r] = pair_word(a[r * lda + 2 * j], 2 * j + 1 < k ? a[r * lda + 2 * j + 1] : 0.0f);
   return out;
 }
 
@@ -69,18 +87,39 @@ void gemm(const uint32_t* a, const uint32_t* b, float* c, int64_t m, int64_t n, 
   gemm(best_path(), a, b, c, m, n, pairs, ldc, accumulate);
 }
 
-void gemm(Path path, const uint32_t* a, const uint32_t* b, float* c, int64_t m, int64_t n, int64_t pairs, int64_t ldc,
-          bool accumulate) {
+namespace {
+
+void check_path(Path path) {
   MG_CHECK(path != Path::native || cpu::has(cpu::Isa::avx512_bf16), "bf16 gemm: the native path needs AVX512_BF16");
   MG_CHECK(path == Path::scalar || cpu::has(cpu::Isa::avx512), "bf16 gemm: the ", name(path), " path needs AVX-512");
-  const int64_t tiles = (m + kRowTile - 1) / kRowTile;
-  parallel_for(0, tiles, 1, [&](int64_t t0, int64_t t1) {
-    const int64_t row0 = t0 * kRowTile, row1 = std::min(m, t1 * kRowTile);
-    if (path == Path::scalar)
-      gemm_scalar_rows(a, b, c, row0, row1, n, pairs, ldc, accumulate);
-    else
-      gemm_avx512_rows(path == Path::native, a, b, c, row0, row1, n, pairs, ldc, accumulate);
+}
+
+constexpr int64_t kColumnBlock = 32;  // the AVX-512 panel width: tasks never split a panel
+
+}  // namespace
+
+void gemm(Path path, const uint32_t* a, const uint32_t* b, float* c, int64_t m, int64_t n, int64_t pairs, int64_t ldc,
+          bool accumulate) {
+  check_path(path);
+  if (path == Path::scalar) {
+    const int64_t tiles = (m + kRowTile - 1) / kRowTile;
+    parallel_for(0, tiles, 1, [&](int64_t t0, int64_t t1) {
+      gemm_scalar_rows(a, b, c, t0 * kRowTile, std::min(m, t1 * kRowTile), n, pairs, ldc, accumulate);
+    });
+    return;
+  }
+  const int64_t blocks = (n + kColumnBlock - 1) / kColumnBlock;
+  parallel_for(0, blocks, 1, [&](int64_t b0, int64_t b1) {
+    gemm_avx512_columns(path == Path::native, a, b, c, m, n, pairs, ldc, accumulate, b0 * kColumnBlock,
+                        std::min(n, b1 * kColumnBlock));
   });
+}
+
+void gemm_in_thread(Path path, const uint32_t* a, const uint32_t* b, float* c, int64_t m, int64_t n, int64_t pairs,
+                    int64_t ldc, bool accumulate) {
+  check_path(path);
+  if (path == Path::scalar) return gemm_scalar_rows(a, b, c, 0, m, n, pairs, ldc, accumulate);
+  gemm_avx512_columns(path == Path::native, a, b, c, m, n, pairs, ldc, accumulate, 0, n);
 }
 
 void matmul(const float* a, bool trans_a, const float* b, bool trans_b, float* c, int64_t m, int64_t n, int64_t k) {

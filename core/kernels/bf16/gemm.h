@@ -9,8 +9,8 @@
 //   emulated  AVX-512F: the pair split with shifts, two FMAs in the instruction's order, MXCSR set to
 //             denormals-are-zero and flush-to-zero (MIXGRAD_NO_BF16=1 forces it on any AVX-512 CPU)
 //   scalar    std::fma with the flushes written out (CPUs without AVX-512)
-// Threads: rows are split in fixed tiles; each element is computed by one thread in the order above, so the
-// result does not depend on the thread count.
+// Threads: columns (AVX-512) or rows (scalar) are split in fixed blocks; each element is computed by one thread
+// in the order above, so the result does not depend on the thread count.
 #pragma once
 #include <cstdint>
 #include <vector>
@@ -21,6 +21,9 @@ namespace mg::kernels::bf16 {
 std::vector<uint32_t> pack_rows(const float* a, int64_t rows, int64_t k, int64_t lda);
 // b (k × cols, row-major, leading dimension ldb) packed by pairs of rows: word [j * cols + c] = (b[2j][c], b[2j+1][c]).
 std::vector<uint32_t> pack_pair_rows(const float* b, int64_t k, int64_t cols, int64_t ldb);
+// pack_pair_rows of the transpose of a (rows × k, leading dimension lda), without forming it:
+// word [j * rows + r] = (a[r][2j], a[r][2j+1]).
+std::vector<uint32_t> pack_column_pairs(const float* a, int64_t rows, int64_t k, int64_t lda);
 
 enum class Path { native, emulated, scalar };
 const char* name(Path path);
@@ -42,8 +45,15 @@ void matmul(const float* a, bool trans_a, const float* b, bool trans_b, float* c
 // Rounds every value to bf16 in place (core/bf16.h's rounding).
 void round_in_place(float* x, int64_t count);
 
-// The AVX-512 paths (gemm_avx512.cpp); rows [row0, row1) of c.
-void gemm_avx512_rows(bool native, const uint32_t* a, const uint32_t* b, float* c, int64_t row0, int64_t row1,
-                      int64_t n, int64_t pairs, int64_t ldc, bool accumulate);
+// gemm on the calling thread alone, for callers that split the work themselves (e.g. a convolution's samples).
+void gemm_in_thread(Path path, const uint32_t* a, const uint32_t* b, float* c, int64_t m, int64_t n, int64_t pairs,
+                    int64_t ldc, bool accumulate = false);
+
+// pack_rows into `out` with AVX-512F (gemm_avx512.cpp); the same words as the scalar loop.
+void pack_rows_avx512(const float* a, int64_t rows, int64_t k, int64_t lda, uint32_t* out);
+
+// The AVX-512 paths (gemm_avx512.cpp): columns [col0, col1) of c (col0 a multiple of 32), every row.
+void gemm_avx512_columns(bool native, const uint32_t* a, const uint32_t* b, float* c, int64_t m, int64_t n,
+                         int64_t pairs, int64_t ldc, bool accumulate, int64_t col0, int64_t col1);
 
 }  // namespace mg::kernels::bf16
