@@ -209,3 +209,22 @@ TEST_CASE("bf16 packing: the AVX-512 pack_rows gives bf16::from_float's words, N
     CHECK(kernels::bf16::pack_column_pairs(a.data(), rows, k, lda) == kernels::bf16::pack_pair_rows(t.data(), k, rows, rows));
   }
 }
+
+TEST_CASE("bf16 rounding in place: the AVX-512 loop gives bf16::round's values, NaN, denormals and ties included",
+          "[core][bf16]") {
+  if (!cpu::kernels_enabled(cpu::Isa::avx512)) return test::skip("no AVX-512 here: round_in_place is the scalar loop");
+  std::vector<float> a = spread_values(1000, 11, -45.0, 38.0);  // denormals to near overflow; 1000: a masked tail
+  const uint32_t specials[] = {0x7fc00000u, 0xffc00001u, 0x7f800001u, 0x7f800000u, 0xff800000u, 0x00000001u,
+                               0x807fffffu, 0x3f808000u, 0x3f818000u, 0x7f7fffffu, 0x00800000u, 0x80000000u};
+  for (std::size_t i = 0; i < std::size(specials); ++i) std::memcpy(&a[i * 7], &specials[i], sizeof(float));
+  std::vector<float> got = a;
+  kernels::bf16::round_in_place_avx512(got.data(), static_cast<int64_t>(got.size()));
+  bool all_equal = true, any_changed = false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    const float want = mg::bf16::round(a[i]);
+    all_equal = all_equal && std::memcmp(&got[i], &want, sizeof(float)) == 0;
+    any_changed = any_changed || std::memcmp(&got[i], &a[i], sizeof(float)) != 0;
+  }
+  CHECK(all_equal);
+  CHECK(any_changed);
+}

@@ -164,3 +164,47 @@ TEST_CASE("bf16 conv: the weight gradient and forward are the defined pair sums 
     CHECK(bitwise_equal(y, want_y));
   }
 }
+
+namespace {
+
+// The three results of the *_reference kernels (im2col + the bf16 product + col2im).
+std::vector<float> reference_results(const Conv2dShape& s, const Operands& in) {
+  std::vector<float> y(static_cast<std::size_t>(s.batch * s.out_sample())), gx(static_cast<std::size_t>(s.batch * s.in_sample())),
+      gw(static_cast<std::size_t>(s.out_channels * s.col_rows()));
+  kernels::bf16::conv2d_forward_reference(in.x.data(), in.w.data(), in.bias.data(), y.data(), s);
+  kernels::bf16::conv2d_input_grad_reference(in.gy.data(), in.w.data(), gx.data(), s);
+  kernels::bf16::conv2d_weight_grad_reference(in.x.data(), in.gy.data(), gw.data(), s);
+  y.insert(y.end(), gx.begin(), gx.end());
+  y.insert(y.end(), gw.begin(), gw.end());
+  return y;
+}
+
+}  // namespace
+
+TEST_CASE("bf16 conv: the AVX-512 kernels give the reference's bits, natively and emulated", "[core][bf16][conv]") {
+  if (kernels::bf16::best_path() == kernels::bf16::Path::scalar)
+    return test::skip("no AVX-512 here: the convolutions run the reference itself");
+  // The model's shapes and the awkward ones: several column blocks and k blocks (3x3 over 512 channels:
+  // 2304 pairs), outputs narrower than a strip (4x4), odd depths (27) and odd planes (7x7), stride 2, 1x1.
+  std::vector<Conv2dShape> shapes = kShapes;
+  shapes.push_back(kernels::make_conv2d_shape(3, 3, 32, 32, 16, 3, 3, 1, 1));    // the stem: depth 27
+  shapes.push_back(kernels::make_conv2d_shape(5, 64, 4, 4, 40, 3, 3, 1, 1));     // 16 positions, 40 channels
+  shapes.push_back(kernels::make_conv2d_shape(2, 512, 4, 4, 36, 3, 3, 1, 1));    // 2304 pairs: k blocks
+  shapes.push_back(kernels::make_conv2d_shape(3, 8, 7, 7, 33, 3, 3, 1, 1));      // odd plane, 33 channels
+  shapes.push_back(kernels::make_conv2d_shape(4, 16, 16, 16, 32, 3, 3, 2, 1));   // stride 2
+  shapes.push_back(kernels::make_conv2d_shape(4, 16, 16, 16, 24, 1, 1, 2, 0));   // the shortcut
+  shapes.push_back(kernels::make_conv2d_shape(70, 4, 8, 8, 8, 3, 3, 1, 1));      // many weight-grad chunks
+  const bool had_native = kernels::bf16::best_path() == kernels::bf16::Path::native;
+  for (const Conv2dShape& s : shapes) {
+    CAPTURE(s.batch, s.in_channels, s.height, s.out_channels, s.kernel_h, s.stride);
+    const Operands in = random_operands(s, 44);
+    const std::vector<float> want = reference_results(s, in), got = all_results(s, in);
+    CHECK(bitwise_equal(got, want));
+    if (had_native) {
+      const bool previous = cpu::set_kernels_enabled(cpu::Isa::avx512_bf16, false);
+      const std::vector<float> emulated = all_results(s, in);
+      cpu::set_kernels_enabled(cpu::Isa::avx512_bf16, previous);
+      CHECK(bitwise_equal(emulated, want));
+    }
+  }
+}

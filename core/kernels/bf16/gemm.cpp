@@ -135,7 +135,9 @@ void matmul(const float* a, bool trans_a, const float* b, bool trans_b, float* c
 }
 
 void round_in_place(float* x, int64_t count) {
+  const bool avx512 = cpu::kernels_enabled(cpu::Isa::avx512);
   parallel_for(0, count, 16384, [&](int64_t i0, int64_t i1) {
+    if (avx512) return round_in_place_avx512(x + i0, i1 - i0);
     for (int64_t i = i0; i < i1; ++i) x[i] = mg::bf16::round(x[i]);
   });
 }

@@ -52,6 +52,9 @@ void gemm_in_thread(Path path, const uint32_t* a, const uint32_t* b, float* c, i
 // pack_rows into `out` with AVX-512F (gemm_avx512.cpp); the same words as the scalar loop.
 void pack_rows_avx512(const float* a, int64_t rows, int64_t k, int64_t lda, uint32_t* out);
 
+// round_in_place's AVX-512 loop (gemm_avx512.cpp): the same values as the scalar one.
+void round_in_place_avx512(float* x, int64_t count);
+
 // The AVX-512 paths (gemm_avx512.cpp): columns [col0, col1) of c (col0 a multiple of 32), every row.
 void gemm_avx512_columns(bool native, const uint32_t* a, const uint32_t* b, float* c, int64_t m, int64_t n,
                          int64_t pairs, int64_t ldc, bool accumulate, int64_t col0, int64_t col1);

@@ -9,37 +9,12 @@
 #include <vector>
 
 #include "core/kernels/bf16/gemm.h"
+#include "core/kernels/bf16/simd.h"
 
-#pragma GCC push_options
-#pragma GCC target("avx512f,avx512bw,avx512vl,avx512bf16,fma")
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"  // GCC 12's false positives inside the mask intrinsics
+MG_BF16_AVX512_BEGIN
 
 namespace mg::kernels::bf16 {
 namespace {
-
-// Sets MXCSR's denormals-are-zero and flush-to-zero bits for this thread while alive.
-class DenormalsFlushed {
- public:
-  DenormalsFlushed() : saved_(_mm_getcsr()) { _mm_setcsr(saved_ | kDaz | kFtz); }
-  ~DenormalsFlushed() { _mm_setcsr(saved_); }
-
- private:
-  static constexpr unsigned kDaz = 0x0040, kFtz = 0x8000;
-  unsigned saved_;
-};
-
-// acc += the pair products of a (one word broadcast) and b (16 words), odd elements first.
-template <bool kNative>
-inline __m512 dot_pairs(__m512 acc, __m512i a, __m512i b) {
-  if constexpr (kNative) {
-    return _mm512_dpbf16_ps(acc, (__m512bh)a, (__m512bh)b);
-  } else {
-    const __m512i high = _mm512_set1_epi32(static_cast<int>(0xffff0000u));
-    acc = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_and_si512(a, high)), _mm512_castsi512_ps(_mm512_and_si512(b, high)), acc);
-    return _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_slli_epi32(a, 16)), _mm512_castsi512_ps(_mm512_slli_epi32(b, 16)), acc);
-  }
-}
 
 constexpr int64_t kPanel = 32;  // columns per packed panel: two vectors
 constexpr int kMaxRows = 8;     // rows per tile: 16 accumulators
@@ -99,18 +74,6 @@ void columns(const uint32_t* a, const uint32_t* b, float* c, int64_t m, int64_t 
   }
 }
 
-// bf16::from_float on 16 lanes: the bf16 bits in the low half of each 32-bit lane.
-inline __m512i to_bf16_bits(__m512i u) {
-  const __m512i abs = _mm512_and_si512(u, _mm512_set1_epi32(0x7fffffff));
-  const __mmask16 nan = _mm512_cmpgt_epu32_mask(abs, _mm512_set1_epi32(0x7f800000));
-  const __mmask16 tiny = _mm512_cmpeq_epi32_mask(_mm512_and_si512(u, _mm512_set1_epi32(0x7f800000)), _mm512_setzero_si512());
-  const __m512i odd = _mm512_and_si512(_mm512_srli_epi32(u, 16), _mm512_set1_epi32(1));
-  __m512i r = _mm512_srli_epi32(_mm512_add_epi32(u, _mm512_add_epi32(_mm512_set1_epi32(0x7fff), odd)), 16);
-  r = _mm512_mask_mov_epi32(r, tiny, _mm512_and_si512(_mm512_srli_epi32(u, 16), _mm512_set1_epi32(0x8000)));
-  r = _mm512_mask_mov_epi32(r, nan, _mm512_or_si512(_mm512_srli_epi32(u, 16), _mm512_set1_epi32(0x0040)));
-  return r;
-}
-
 }  // namespace
 
 void pack_rows_avx512(const float* a, int64_t rows, int64_t k, int64_t lda, uint32_t* out) {
@@ -133,6 +96,14 @@ void pack_rows_avx512(const float* a, int64_t rows, int64_t k, int64_t lda, uint
   }
 }
 
+void round_in_place_avx512(float* x, int64_t count) {
+  for (int64_t i = 0; i < count; i += 16) {
+    const __mmask16 m = count - i >= 16 ? 0xffff : static_cast<__mmask16>((1u << (count - i)) - 1);
+    const __m512i u = _mm512_castps_si512(_mm512_maskz_loadu_ps(m, x + i));
+    _mm512_mask_storeu_ps(x + i, m, _mm512_castsi512_ps(_mm512_slli_epi32(to_bf16_bits(u), 16)));
+  }
+}
+
 void gemm_avx512_columns(bool native, const uint32_t* a, const uint32_t* b, float* c, int64_t m, int64_t n,
                          int64_t pairs, int64_t ldc, bool accumulate, int64_t col0, int64_t col1) {
   thread_local std::vector<uint32_t> panel;  // reused across calls: no allocation per panel
@@ -143,5 +114,4 @@ void gemm_avx512_columns(bool native, const uint32_t* a, const uint32_t* b, floa
 
 }  // namespace mg::kernels::bf16
 
-#pragma GCC diagnostic pop
-#pragma GCC pop_options
+MG_BF16_AVX512_END

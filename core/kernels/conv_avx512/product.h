@@ -100,9 +100,10 @@ class InPlaceB {
   const float* h1_[kSplitStrips] = {};
 };
 
-// C for the columns [begin, end), serially.
-template <typename Operand, typename Store>
-void product_range(int64_t m, int64_t k, const float* a, int64_t rs, int64_t ks, int64_t begin, int64_t end,
+// C for the columns [begin, end), serially. A's elements are floats, or the bf16 kernels' pair words (then k
+// counts pairs; core/kernels/bf16/conv_avx512.cpp).
+template <typename Operand, typename Store, typename AElement>
+void product_range(int64_t m, int64_t k, const AElement* a, int64_t rs, int64_t ks, int64_t begin, int64_t end,
                    Operand& b, const Store& store) {
   const Blocking bl = blocking(k);
   const int64_t block = bl.block();
@@ -127,8 +128,8 @@ void product_range(int64_t m, int64_t k, const float* a, int64_t rs, int64_t ks,
 }
 
 // The same over all n columns, column blocks split across threads (each task has its own copy of b).
-template <typename Operand, typename Store>
-void product(int64_t m, int64_t k, const float* a, int64_t rs, int64_t ks, int64_t n, const Operand& b,
+template <typename Operand, typename Store, typename AElement>
+void product(int64_t m, int64_t k, const AElement* a, int64_t rs, int64_t ks, int64_t n, const Operand& b,
              const Store& store) {
   const int64_t block = blocking(k).block(), blocks = (n + block - 1) / block;
   const double flops = 2.0 * static_cast<double>(m) * static_cast<double>(k) * static_cast<double>(block);
