@@ -1,6 +1,7 @@
 #include "core/kernels/bf16/conv_avx512.h"
 
 #include <algorithm>
+#include <cstring>
 #include <vector>
 
 #include "core/bf16.h"
@@ -131,6 +132,35 @@ std::vector<float> transposed(const float* a, int64_t rows, int64_t cols) {
   return t;
 }
 
+// The weight gradient's A for one sample when its pixel pairs never straddle an output row (stride 1, even
+// output width): a zero-bordered bf16 copy of the sample, in which the pair word (im2col row (c, i, j), pixels
+// 2q, 2q + 1) is two neighbouring bf16 values, so each output row of each im2col row is one copy of out_w
+// values. a: im2col rows ld words apart, this sample's pairs from a[0].
+void pack_weight_grad_a_stride1(const float* x, const Conv2dShape& s, uint32_t* a, int64_t ld) {
+  const int64_t hp = s.height + 2 * s.padding, wp = s.width + 2 * s.padding;
+  thread_local std::vector<uint16_t> padded;
+  padded.assign(static_cast<std::size_t>(s.in_channels * hp * wp), 0);
+  for (int64_t c = 0; c < s.in_channels; ++c)
+    for (int64_t ih = 0; ih < s.height; ++ih) {
+      const float* src = x + (c * s.height + ih) * s.width;
+      uint16_t* dst = padded.data() + (c * hp + ih + s.padding) * wp + s.padding;
+      for (int64_t iw = 0; iw < s.width; iw += 16) {
+        const __mmask16 m = s.width - iw >= 16 ? 0xffff : static_cast<__mmask16>((1u << (s.width - iw)) - 1);
+        const __m512i bits = to_bf16_bits(_mm512_castps_si512(_mm512_maskz_loadu_ps(m, src + iw)));
+        _mm256_mask_storeu_epi16(dst + iw, m, _mm512_cvtepi32_epi16(bits));
+      }
+    }
+  const int64_t row_words = s.out_w / 2;
+  for (int64_t c = 0; c < s.in_channels; ++c)
+    for (int64_t i = 0; i < s.kernel_h; ++i)
+      for (int64_t j = 0; j < s.kernel_w; ++j) {
+        uint32_t* dst = a + ((c * s.kernel_h + i) * s.kernel_w + j) * ld;
+        for (int64_t oh = 0; oh < s.out_h; ++oh)
+          std::memcpy(dst + oh * row_words, padded.data() + (c * hp + oh + i) * wp + j,
+                      static_cast<std::size_t>(row_words) * sizeof(uint32_t));
+      }
+}
+
 }  // namespace
 
 void conv2d_forward_avx512(bool native, const float* x, const float* w, const float* bias, float* y,
@@ -196,9 +226,13 @@ void conv2d_weight_grad_avx512(bool native, const float* x, const float* gy, flo
     const int64_t count = std::min(chunk, s.batch - n0), cp = count * pp;  // rows of a and b are cp words apart
     parallel_for(0, count, 1, [&](int64_t i0, int64_t i1) {
       for (int64_t i = i0; i < i1; ++i) {
-        float* col = scratch_rows().get(static_cast<std::size_t>(k * p));
-        im2col(x + (n0 + i) * s.in_sample(), s, col, p);
-        for (int64_t r = 0; r < k; ++r) pack_rows_avx512(col + r * p, 1, p, p, a.data() + r * cp + i * pp);
+        if (s.stride == 1 && s.out_w % 2 == 0) {
+          pack_weight_grad_a_stride1(x + (n0 + i) * s.in_sample(), s, a.data() + i * pp, cp);
+        } else {
+          float* col = scratch_rows().get(static_cast<std::size_t>(k * p));
+          im2col(x + (n0 + i) * s.in_sample(), s, col, p);
+          for (int64_t r = 0; r < k; ++r) pack_rows_avx512(col + r * p, 1, p, p, a.data() + r * cp + i * pp);
+        }
         uint32_t* words = as_words(scratch_words().get(static_cast<std::size_t>(o * pp)));
         pack_rows_avx512(gy + (n0 + i) * s.out_sample(), o, p, p, words);  // (o, pp)
         for (int64_t oc = 0; oc < o; ++oc) {
