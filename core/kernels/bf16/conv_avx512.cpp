@@ -1,7 +1,6 @@
 #include "core/kernels/bf16/conv_avx512.h"
 
 #include <algorithm>
-#include <cstring>
 #include <vector>
 
 #include "core/bf16.h"
@@ -155,9 +154,13 @@ void pack_weight_grad_a_stride1(const float* x, const Conv2dShape& s, uint32_t* 
     for (int64_t i = 0; i < s.kernel_h; ++i)
       for (int64_t j = 0; j < s.kernel_w; ++j) {
         uint32_t* dst = a + ((c * s.kernel_h + i) * s.kernel_w + j) * ld;
-        for (int64_t oh = 0; oh < s.out_h; ++oh)
-          std::memcpy(dst + oh * row_words, padded.data() + (c * hp + oh + i) * wp + j,
-                      static_cast<std::size_t>(row_words) * sizeof(uint32_t));
+        for (int64_t oh = 0; oh < s.out_h; ++oh) {  // short rows: masked vector copies, not memcpy calls
+          const uint16_t* src = padded.data() + (c * hp + oh + i) * wp + j;
+          for (int64_t q = 0; q < row_words; q += 16) {
+            const __mmask16 m = avx512::lanes(0, row_words - q);
+            _mm512_mask_storeu_epi32(dst + oh * row_words + q, m, _mm512_maskz_loadu_epi32(m, src + 2 * q));
+          }
+        }
       }
 }
 
