@@ -29,15 +29,17 @@ namespace mg::kernels::avx512 {
 // The ways a pass can be computed.
 enum class ConvPath {
   winograd,  // Winograd F(2x2, 3x3): 3x3, stride 1, even output sizes
-  in_place,  // the product with B read in place from a zero-bordered copy: stride 1, output rows % 16 == 0
+  in_place,  // the product with B read in place from a zero-bordered copy: stride 1, output rows % 16 == 0;
+             // for the weight gradient, im2col's rows (A) read in place: every shape Winograd does not take
   packed,    // the product with B packed from im2col: every other shape
   scatter,   // input gradient only: Wᵀ · gy scattered back (col2im): stride > 1, or padding > kernel - 1
 };
 const char* name(ConvPath path);
 
-// The path conv2d_forward and conv2d_input_grad take for shape s (the weight gradient has one path).
+// The path conv2d_forward, conv2d_input_grad and conv2d_weight_grad take for shape s.
 ConvPath forward_path(const Conv2dShape& s);
 ConvPath input_grad_path(const Conv2dShape& s);
+ConvPath weight_grad_path(const Conv2dShape& s);  // winograd or in_place
 
 // The same contracts as conv2d_forward / conv2d_input_grad / conv2d_weight_grad in conv.h, for float.
 void conv2d_forward(const float* x, const float* w, const float* bias, float* y, const Conv2dShape& s);

@@ -75,6 +75,7 @@ const std::vector<Case> kCases = {
     {40, 3, 6, 6, 33, 3, 3, 1, 1},    // many samples: weight-gradient sample groups
     {3, 12, 16, 16, 20, 1, 1, 1, 0},  // 1x1 on 16x16: both passes read B in place (rows of 16)
     {2, 6, 16, 16, 10, 5, 5, 1, 2},   // 5x5 on width 16: in place, with the zero border
+    {8, 50, 32, 32, 70, 3, 3, 1, 1},  // 2048 tiles: the Winograd weight gradient's sums run over two chunks
 };
 
 Conv2dShape shape_of(const Case& cs) {
@@ -114,13 +115,15 @@ TEST_CASE("conv kernels: float32 forward, input and weight gradients match the f
 
 TEST_CASE("conv kernels: the cases reach every path the AVX-512 dispatcher can choose", "[core][conv][kernels]") {
   if (!cpu::has(cpu::Isa::avx512)) return test::skip("this CPU has no AVX-512: only the OpenBLAS path was checked");
-  std::set<ConvPath> forward, input_grad;
+  std::set<ConvPath> forward, input_grad, weight_grad;
   for (const Case& cs : kCases) {
     forward.insert(kernels::avx512::forward_path(shape_of(cs)));
     input_grad.insert(kernels::avx512::input_grad_path(shape_of(cs)));
+    weight_grad.insert(kernels::avx512::weight_grad_path(shape_of(cs)));
   }
   CHECK(forward == std::set<ConvPath>{ConvPath::winograd, ConvPath::in_place, ConvPath::packed});
   CHECK(input_grad == std::set<ConvPath>{ConvPath::winograd, ConvPath::in_place, ConvPath::packed, ConvPath::scatter});
+  CHECK(weight_grad == std::set<ConvPath>{ConvPath::winograd, ConvPath::in_place});
 }
 
 TEST_CASE("conv kernels: float32 results are bitwise identical on 1 and 2 threads", "[core][conv][determinism]") {

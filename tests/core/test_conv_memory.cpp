@@ -61,9 +61,12 @@ void check_weight_grad_caps(const Conv2dShape& s, bool avx512) {
 }  // namespace
 
 TEST_CASE("conv memory: capped weight-gradient partial sums give the default's bits", "[core][conv][memory]") {
-  // 40 samples of 6x6 (5 chunks of 8: 5 groups on the im2col path); 33 samples of 4x4 with 64 channels.
-  const Conv2dShape a = kernels::make_conv2d_shape(40, 3, 6, 6, 33, 3, 3, 1, 1);
-  const Conv2dShape b = kernels::make_conv2d_shape(64, 8, 4, 4, 16, 3, 3, 1, 1);
+  // 40 samples of 5x5 (5 chunks of 8: 5 groups on the im2col path); 64 samples of 5x5 with 8 channels. Odd
+  // output sizes: the AVX-512 weight gradient takes its direct path (the Winograd one keeps no per-group partials).
+  const Conv2dShape a = kernels::make_conv2d_shape(40, 3, 5, 5, 33, 3, 3, 1, 1);
+  const Conv2dShape b = kernels::make_conv2d_shape(64, 8, 5, 5, 16, 3, 3, 1, 1);
+  if (cpu::has(cpu::Isa::avx512))
+    for (const Conv2dShape& s : {a, b}) REQUIRE(kernels::avx512::weight_grad_path(s) == kernels::avx512::ConvPath::in_place);
   const bool previous = cpu::set_kernels_enabled(cpu::Isa::avx512, false);
   for (const Conv2dShape& s : {a, b}) {
     check_weight_grad_caps<double>(s, false);

@@ -35,6 +35,11 @@ bool input_grad_is_convolution(const Conv2dShape& s) {
 
 ConvPath forward_path(const Conv2dShape& s) { return stride1_path(forward_geom(s)); }
 
+ConvPath weight_grad_path(const Conv2dShape& s) {
+  const Geom g = forward_geom(s);
+  return winograd_applies(g.kh, g.kw, g.stride, g.oh, g.ow) ? ConvPath::winograd : ConvPath::in_place;
+}
+
 ConvPath input_grad_path(const Conv2dShape& s) {
   return input_grad_is_convolution(s) ? stride1_path(transposed_geom(s)) : ConvPath::scatter;
 }

@@ -61,6 +61,38 @@ inline __m512i even_lanes() {
   return _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
 }
 
+// Transposes the 16 x 16 floats in r (row i = r[i]) in place.
+inline void transpose16(__m512 r[16]) {
+  __m512 t[16];
+  for (int i = 0; i < 8; ++i) {
+    t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+    t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+  }
+  __m512 u[16];
+  for (int i = 0; i < 4; ++i) {
+    const __m512d a0 = _mm512_castps_pd(t[4 * i]), a1 = _mm512_castps_pd(t[4 * i + 1]);
+    const __m512d a2 = _mm512_castps_pd(t[4 * i + 2]), a3 = _mm512_castps_pd(t[4 * i + 3]);
+    u[4 * i] = _mm512_castpd_ps(_mm512_unpacklo_pd(a0, a2));      // columns 0, 4, 8, 12 of rows 4i..4i+3
+    u[4 * i + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(a0, a2));  // columns 1, 5, 9, 13
+    u[4 * i + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(a1, a3));  // columns 2, 6, 10, 14
+    u[4 * i + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(a1, a3));  // columns 3, 7, 11, 15
+  }
+  for (int q = 0; q < 4; ++q) {  // q: column within a 128-bit lane
+    const __m512 v0 = _mm512_shuffle_f32x4(u[q], u[4 + q], 0x44), v1 = _mm512_shuffle_f32x4(u[q], u[4 + q], 0xEE);
+    const __m512 w0 = _mm512_shuffle_f32x4(u[8 + q], u[12 + q], 0x44);
+    const __m512 w1 = _mm512_shuffle_f32x4(u[8 + q], u[12 + q], 0xEE);
+    r[q] = _mm512_shuffle_f32x4(v0, w0, 0x88);
+    r[4 + q] = _mm512_shuffle_f32x4(v0, w0, 0xDD);
+    r[8 + q] = _mm512_shuffle_f32x4(v1, w1, 0x88);
+    r[12 + q] = _mm512_shuffle_f32x4(v1, w1, 0xDD);
+  }
+}
+
+// Lane t takes element 2t + 1 of the 32 floats (lo, hi).
+inline __m512i odd_lanes() {
+  return _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+}
+
 // Asks for the cache lines of floats [p, p + floats) (into L2).
 inline void prefetch_span(const float* p, int64_t floats) {
   const char* c = reinterpret_cast<const char*>(p);

@@ -1,10 +1,12 @@
-// The weight gradient: gWᵀ (K x O) = im2col(x) (K x cols) · gyᵀ (cols x O), cols = batch * P, with A read
-// in place from the zero-bordered input and gyᵀ packed.
+// The weight gradient: Winograd's form where the forward pass uses Winograd (winograd.h), otherwise
+// gWᵀ (K x O) = im2col(x) (K x cols) · gyᵀ (cols x O), cols = batch * P, with A read in place from the
+// zero-bordered input and gyᵀ packed.
 #include "core/kernels/conv_avx512.h"
 #include "core/kernels/conv_avx512/blocking.h"
 #include "core/kernels/conv_avx512/geometry.h"
 #include "core/kernels/conv_avx512/micro_kernel.h"
 #include "core/kernels/conv_avx512/pack.h"
+#include "core/kernels/conv_avx512/winograd.h"
 #include "core/kernels/conv_memory.h"
 #include "core/parallel.h"
 
@@ -19,6 +21,10 @@ void conv2d_weight_grad(const float* x, const float* gy, float* gw, const Conv2d
   if (g.batch == 0 || p == 0) {
     std::fill(gw, gw + o * k, 0.0f);
     return;
+  }
+  if (weight_grad_path(s) == ConvPath::winograd) {
+    const Tensor xp = padded_copy(x, g.batch * g.c, g.h, g.w, g.pad_h, g.pad_w);
+    return winograd_weight_grad({xp.data<float>(), g.batch, g.c, g.h + 2 * g.pad_h, g.w + 2 * g.pad_w, o}, gy, gw);
   }
   // Fixed splits (shape only): ranges of row panels, and sample groups (whose partial sums are added in
   // order) when that gives fewer than kWeightGradTasks tasks.

@@ -24,10 +24,7 @@ constexpr int64_t kKernelsPerTask = 4096;
 
 int64_t xi_stride(int64_t rows) { return rows * kNR + kXiPad; }
 
-// A run of tiles in one tile row of one sample: tiles (th, tw0 .. tw0 + len), at column t0 of the block.
-struct TileRun {
-  int64_t sample, th, tw0, len, t0;
-};
+}  // namespace
 
 void tile_runs(const WinogradInput& in, int64_t t0, int64_t nt, std::vector<TileRun>& runs) {
   runs.clear();
@@ -40,14 +37,14 @@ void tile_runs(const WinogradInput& in, int64_t t0, int64_t nt, std::vector<Tile
   }
 }
 
-// V[ξ][cc][t] (strips of kc x 32, xi_stride(kc) apart) for input channels [c0, c0 + kc) of the runs' tiles.
 // Channels outside, runs inside: the runs of a block share input rows, which then come from L1; the rows
 // of the channel kPrefetchAhead further on are asked for meanwhile (they come from memory, one short row
 // per channel plane, which the hardware prefetchers do not run ahead of).
-void input_transform(const WinogradInput& in, const std::vector<TileRun>& runs, int64_t c0, int64_t kc, float* v) {
+void input_transform(const WinogradInput& in, const std::vector<TileRun>& runs, int64_t c0, int64_t kc, float* v,
+                     int64_t row_ld, int64_t stride) {
   const __m512i even = even_lanes();
-  const __m512i odd = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
-  const int64_t plane = in.hp * in.wp, stride = xi_stride(kc);
+  const __m512i odd = odd_lanes();
+  const int64_t plane = in.hp * in.wp;
   for (int64_t cc = 0; cc < kc; ++cc) {
     for (const TileRun& run : runs) {
       const int64_t cols = 2 * run.len + 2;  // input columns the run reads
@@ -73,7 +70,7 @@ void input_transform(const WinogradInput& in, const std::vector<TileRun>& runs, 
         w[3][u] = _mm512_sub_ps(d[1][u], d[3][u]);
       }
       const __mmask16 keep = lanes(0, run.len);
-      float* out = v + cc * kNR + run.t0;
+      float* out = v + cc * row_ld + run.t0;
       for (int r = 0; r < 4; ++r) {  // (Bᵀ d) B
         _mm512_mask_storeu_ps(out + (r * 4 + 0) * stride, keep, _mm512_sub_ps(w[r][0], w[r][2]));
         _mm512_mask_storeu_ps(out + (r * 4 + 1) * stride, keep, _mm512_add_ps(w[r][1], w[r][2]));
@@ -83,6 +80,8 @@ void input_transform(const WinogradInput& in, const std::vector<TileRun>& runs, 
     }
   }
 }
+
+namespace {
 
 // y tiles from M[ξ][o][t] (ld 32 per o, op rows per ξ, xi_stride(op) apart): Y = Aᵀ M A (+ bias).
 void output_transform(const WinogradInput& in, const std::vector<TileRun>& runs, const float* m, int64_t op,
@@ -173,7 +172,7 @@ void winograd_conv(const WinogradInput& in, const float* w, const float* bias, f
       for (int64_t c0 = 0; c0 < in.c; c0 += kc_max) {
         const int64_t kc = std::min(kc_max, in.c - c0), v_stride = xi_stride(kc);
         if (nt < kNR) std::fill(v, v + 16 * v_stride, 0.0f);
-        input_transform(in, runs, c0, kc, v);
+        input_transform(in, runs, c0, kc, v, kNR, v_stride);
         for (int xi = 0; xi < 16; ++xi)
           for (int64_t p = 0; p < in.o; p += kMR)
             with_panel_rows(std::min(kMR, in.o - p), [&]<int MR>() {

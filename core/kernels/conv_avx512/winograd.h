@@ -13,6 +13,7 @@
 //   Bᵀ = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1],  G = [1 0 0; ½ ½ ½; ½ -½ ½; 0 0 1],  Aᵀ = [1 1 1 0; 0 1 -1 -1]
 #pragma once
 #include <cstdint>
+#include <vector>
 
 #include "core/kernels/conv_avx512/simd.h"
 #include "core/tensor.h"
@@ -33,9 +34,26 @@ struct WinogradInput {
   int64_t tiles() const { return batch * tile_rows() * tile_cols(); }
 };
 
+// A run of tiles in one tile row of one sample: tiles (th, tw0 .. tw0 + len), len <= 16, at column t0 of
+// the block of tiles [t0, t0 + nt) that tile_runs cut.
+struct TileRun {
+  int64_t sample, th, tw0, len, t0;
+};
+void tile_runs(const WinogradInput& in, int64_t t0, int64_t nt, std::vector<TileRun>& runs);
+
+// V[ξ][cc][t] = (Bᵀ d B)[ξ] of input channel c0 + cc of the runs' tiles, at v[ξ * stride + cc * row_ld + t].
+void input_transform(const WinogradInput& in, const std::vector<TileRun>& runs, int64_t c0, int64_t kc, float* v,
+                     int64_t row_ld, int64_t stride);
+
 // y (batch, o, hp - 2, wp - 2) = the valid 3x3 convolution of the input with weights w (o, c, 3, 3), plus
 // bias (or nullptr). Threads: blocks of 32 tiles are split; each tile is computed by one task.
 void winograd_conv(const WinogradInput& in, const float* w, const float* bias, float* y);
+
+// gw (o, c, 3, 3) = the gradient of dot(winograd_conv(in, w), gy) with respect to w, for gy (batch, o, hp - 2,
+// wp - 2): gw = Gᵀ [ Σ_tiles (Bᵀ d B) ⊙ (A gy_tile Aᵀ) ] G, the Winograd form of the weight gradient
+// (winograd_weight_grad.cpp). Threads: transforms split by tiles, the 16 products by input-channel rows;
+// every sum runs over the tiles in order, so the result does not depend on the thread count.
+void winograd_weight_grad(const WinogradInput& in, const float* gy, float* gw);
 
 // U[ξ][o][c] = (G w[o][c] Gᵀ)[ξ] for weights w (o, c, 3, 3). Threads: output channels are split.
 Tensor winograd_weights(const float* w, int64_t o, int64_t c);
