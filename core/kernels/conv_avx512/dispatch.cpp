@@ -60,11 +60,9 @@ void convolve(ConvPath path, const float* in, const Geom& g, int64_t m, const fl
   };
   const int64_t hp = g.h + 2 * g.pad_h, wp = g.w + 2 * g.pad_w;
   switch (path) {
-    case ConvPath::winograd: {
-      const Tensor xp = padded_copy(in, g.batch * g.c, g.h, g.w, g.pad_h, g.pad_w);
-      winograd_conv({xp.data<float>(), g.batch, g.c, hp, wp, m}, a, bias, out);
+    case ConvPath::winograd:  // pad_h == pad_w: 3x3, stride 1 (winograd_applies)
+      winograd_conv({in, g.batch, g.c, g.h, g.w, g.pad_h, m}, a, bias, out);
       return;
-    }
     case ConvPath::in_place: {
       const Tensor xp = padded_copy(in, g.batch * g.c, g.h, g.w, g.pad_h, g.pad_w);
       const InPlaceLayout layout(xp.data<float>(), g.c, hp, wp, g.kh, g.kw, g.oh, g.ow);

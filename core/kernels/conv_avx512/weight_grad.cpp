@@ -22,10 +22,7 @@ void conv2d_weight_grad(const float* x, const float* gy, float* gw, const Conv2d
     std::fill(gw, gw + o * k, 0.0f);
     return;
   }
-  if (weight_grad_path(s) == ConvPath::winograd) {
-    const Tensor xp = padded_copy(x, g.batch * g.c, g.h, g.w, g.pad_h, g.pad_w);
-    return winograd_weight_grad({xp.data<float>(), g.batch, g.c, g.h + 2 * g.pad_h, g.w + 2 * g.pad_w, o}, gy, gw);
-  }
+  if (weight_grad_path(s) == ConvPath::winograd) return winograd_weight_grad({x, g.batch, g.c, g.h, g.w, s.padding, o}, gy, gw);
   // Fixed splits (shape only): ranges of row panels, and sample groups (whose partial sums are added in
   // order) when that gives fewer than kWeightGradTasks tasks.
   const int64_t ranges =

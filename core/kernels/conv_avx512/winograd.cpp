@@ -44,17 +44,26 @@ void input_transform(const WinogradInput& in, const std::vector<TileRun>& runs, 
                      int64_t row_ld, int64_t stride) {
   const __m512i even = even_lanes();
   const __m512i odd = odd_lanes();
-  const int64_t plane = in.hp * in.wp;
+  const int64_t plane = in.h * in.w;
   for (int64_t cc = 0; cc < kc; ++cc) {
     for (const TileRun& run : runs) {
-      const int64_t cols = 2 * run.len + 2;  // input columns the run reads
-      const float* base = in.xp + (run.sample * in.c + c0 + cc) * plane + (2 * run.th) * in.wp + 2 * run.tw0;
-      if (cc + kPrefetchAhead < kc)
-        for (int r = 0; r < 4; ++r) prefetch_span(base + kPrefetchAhead * plane + r * in.wp, cols);
-      const __mmask16 m0 = lanes(0, cols), m1 = lanes(0, cols - 16), m2 = lanes(0, cols - 2), m3 = lanes(0, cols - 18);
+      const int64_t cols = 2 * run.len + 2;                         // input columns the run reads
+      const int64_t ih0 = 2 * run.th - in.pad, iw0 = 2 * run.tw0 - in.pad;  // its first row and column
+      const float* channel = in.x + (run.sample * in.c + c0 + cc) * plane;
+      // Lanes inside the run's columns and inside the plane (the padding reads 0; masked lanes never load).
+      const __mmask16 m0 = lanes(0, cols) & lanes(-iw0, in.w - iw0);
+      const __mmask16 m1 = lanes(0, cols - 16) & lanes(-iw0 - 16, in.w - iw0 - 16);
+      const __mmask16 m2 = lanes(0, cols - 2) & lanes(-iw0 - 2, in.w - iw0 - 2);
+      const __mmask16 m3 = lanes(0, cols - 18) & lanes(-iw0 - 18, in.w - iw0 - 18);
       __m512 d[4][4];  // d[r][u]: input row r, column 2t + u of tile t
       for (int r = 0; r < 4; ++r) {
-        const float* row = base + r * in.wp;
+        const int64_t ih = ih0 + r;
+        if (ih < 0 || ih >= in.h) {
+          for (int u = 0; u < 4; ++u) d[r][u] = _mm512_setzero_ps();
+          continue;
+        }
+        const float* row = channel + ih * in.w + iw0;
+        if (cc + kPrefetchAhead < kc) prefetch_span(row + std::max<int64_t>(0, -iw0) + kPrefetchAhead * plane, cols);
         const __m512 a0 = _mm512_maskz_loadu_ps(m0, row), a1 = _mm512_maskz_loadu_ps(m1, row + 16);
         const __m512 b0 = _mm512_maskz_loadu_ps(m2, row + 2), b1 = _mm512_maskz_loadu_ps(m3, row + 18);
         d[r][0] = _mm512_permutex2var_ps(a0, even, a1);

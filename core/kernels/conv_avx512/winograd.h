@@ -25,12 +25,13 @@ namespace mg::kernels::avx512 {
 // not switched off (MIXGRAD_NO_WINOGRAD=1, read once).
 bool winograd_applies(int64_t kh, int64_t kw, int64_t stride, int64_t oh, int64_t ow);
 
-// The input of a Winograd convolution: zero-bordered planes (hp x wp), c per sample, o output channels.
+// The input of a Winograd convolution: planes of h x w, c per sample, read with `pad` zeros around them (the
+// borders are masked in the loads, never copied); o output channels.
 struct WinogradInput {
-  const float* xp;
-  int64_t batch, c, hp, wp, o;
-  int64_t tile_rows() const { return (hp - 2) / 2; }  // output rows / 2
-  int64_t tile_cols() const { return (wp - 2) / 2; }
+  const float* x;
+  int64_t batch, c, h, w, pad, o;
+  int64_t tile_rows() const { return (h + 2 * pad - 2) / 2; }  // output rows / 2
+  int64_t tile_cols() const { return (w + 2 * pad - 2) / 2; }
   int64_t tiles() const { return batch * tile_rows() * tile_cols(); }
 };
 
@@ -45,12 +46,12 @@ void tile_runs(const WinogradInput& in, int64_t t0, int64_t nt, std::vector<Tile
 void input_transform(const WinogradInput& in, const std::vector<TileRun>& runs, int64_t c0, int64_t kc, float* v,
                      int64_t row_ld, int64_t stride);
 
-// y (batch, o, hp - 2, wp - 2) = the valid 3x3 convolution of the input with weights w (o, c, 3, 3), plus
+// y (batch, o, h + 2 pad - 2, w + 2 pad - 2) = the 3x3 convolution of the input with weights w (o, c, 3, 3), plus
 // bias (or nullptr). Threads: blocks of 32 tiles are split; each tile is computed by one task.
 void winograd_conv(const WinogradInput& in, const float* w, const float* bias, float* y);
 
-// gw (o, c, 3, 3) = the gradient of dot(winograd_conv(in, w), gy) with respect to w, for gy (batch, o, hp - 2,
-// wp - 2): gw = Gᵀ [ Σ_tiles (Bᵀ d B) ⊙ (A gy_tile Aᵀ) ] G, the Winograd form of the weight gradient
+// gw (o, c, 3, 3) = the gradient of dot(winograd_conv(in, w), gy) with respect to w, for gy (batch, o,
+// 2 tile_rows, 2 tile_cols): gw = Gᵀ [ Σ_tiles (Bᵀ d B) ⊙ (A gy_tile Aᵀ) ] G, the Winograd form of the weight gradient
 // (winograd_weight_grad.cpp). Threads: transforms split by tiles, the 16 products by input-channel rows;
 // every sum runs over the tiles in order, so the result does not depend on the thread count.
 void winograd_weight_grad(const WinogradInput& in, const float* gy, float* gw);
