@@ -109,24 +109,29 @@ void winograd_weight_grad(const WinogradInput& in, const float* gy, float* gw) {
       }
     });
   }
-  // gw[o][c] = Gᵀ M G.
-  parallel_for(0, o, grain_for_floats(9 * c), [&](int64_t o0, int64_t o1) {
-    for (int64_t oi = o0; oi < o1; ++oi)
-      for (int64_t ci = 0; ci < c; ++ci) {
-        float mx[4][4];
-        for (int xi = 0; xi < 16; ++xi) mx[xi / 4][xi % 4] = m[(xi * c + ci) * op + oi];
-        float t[3][4];  // Gᵀ M
+  // gw[o][c] = Gᵀ M_ξ[c][o] G, 16 output channels (contiguous in M) at a time.
+  parallel_for(0, c, grain_for_floats(16 * op), [&](int64_t c0, int64_t c1) {
+    const __m512 half = _mm512_set1_ps(0.5f);
+    for (int64_t ci = c0; ci < c1; ++ci)
+      for (int64_t o0 = 0; o0 < o; o0 += 16) {
+        __m512 mx[4][4];
+        for (int xi = 0; xi < 16; ++xi) mx[xi / 4][xi % 4] = _mm512_loadu_ps(m + (xi * c + ci) * op + o0);
+        __m512 t[3][4];  // Gᵀ M
         for (int q = 0; q < 4; ++q) {
-          t[0][q] = mx[0][q] + 0.5f * (mx[1][q] + mx[2][q]);
-          t[1][q] = 0.5f * (mx[1][q] - mx[2][q]);
-          t[2][q] = 0.5f * (mx[1][q] + mx[2][q]) + mx[3][q];
+          const __m512 sum = _mm512_mul_ps(half, _mm512_add_ps(mx[1][q], mx[2][q]));
+          t[0][q] = _mm512_add_ps(mx[0][q], sum);
+          t[1][q] = _mm512_mul_ps(half, _mm512_sub_ps(mx[1][q], mx[2][q]));
+          t[2][q] = _mm512_add_ps(sum, mx[3][q]);
         }
-        float* out = gw + (oi * c + ci) * 9;
+        alignas(64) float out[9][16];
         for (int r = 0; r < 3; ++r) {  // (Gᵀ M) G
-          out[r * 3 + 0] = t[r][0] + 0.5f * (t[r][1] + t[r][2]);
-          out[r * 3 + 1] = 0.5f * (t[r][1] - t[r][2]);
-          out[r * 3 + 2] = 0.5f * (t[r][1] + t[r][2]) + t[r][3];
+          const __m512 sum = _mm512_mul_ps(half, _mm512_add_ps(t[r][1], t[r][2]));
+          _mm512_store_ps(out[r * 3 + 0], _mm512_add_ps(t[r][0], sum));
+          _mm512_store_ps(out[r * 3 + 1], _mm512_mul_ps(half, _mm512_sub_ps(t[r][1], t[r][2])));
+          _mm512_store_ps(out[r * 3 + 2], _mm512_add_ps(sum, t[r][3]));
         }
+        for (int64_t l = 0; l < std::min<int64_t>(16, o - o0); ++l)
+          for (int k = 0; k < 9; ++k) gw[((o0 + l) * c + ci) * 9 + k] = out[k][l];
       }
   });
 }
