@@ -1,11 +1,13 @@
 // `mixgrad bench --model M --mode train|eval|fgsm --batch-size B --threads T [--iters N] [--warmup W]
-// [--precision f32|bf16] [--shards M] [--json]`, also under mpirun (data-parallel train steps):
+// [--precision f32|bf16] [--shards M] [--json]`, also under mpirun (data-parallel train steps), or
+// `mixgrad bench --peak [--threads T] [--json]`: the machine's measured f32 FMA and bf16 peaks (core/kernels/peak.h).
 // images per second of one training step, eval forward pass or FGSM step on synthetic seeded inputs
 // (experiments/bench.h says what each mode runs and how FLOPs are counted). scripts/bench_vs_torch.py runs
 // it side by side with PyTorch. A tool, not a test: nothing is asserted about speed.
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include "core/kernels/peak.h"
 #include "core/parallel.h"
 #include "experiments/bench.h"
 #include "experiments/cli/commands.h"
@@ -21,10 +23,22 @@ struct BenchArgs {
   uint64_t seed = 0;
   int threads = 0;
   int64_t shards = 0;
-  bool json = false, verbose = false;
+  bool json = false, verbose = false, peak = false;
 };
 
-// The machine's FP32 peak is not probed; the README gives it (about 420 GFLOP/s on 2 AVX-512 cores).
+void run_peak(const BenchArgs& a) {
+  apply_threads(a.threads);
+  const kernels::Peak p = kernels::measure_peak();
+  if (a.json) {
+    std::printf("%s\n", nlohmann::json{{"threads", num_threads()}, {"f32_gflops", p.f32_gflops}, {"bf16_gflops", p.bf16_gflops}}
+                             .dump()
+                             .c_str());
+    return;
+  }
+  std::printf("peak on %d threads: f32 FMA %.1f GFLOP/s, bf16 (vdpbf16ps) %.1f GFLOP/s (0: no such instruction)\n",
+              num_threads(), p.f32_gflops, p.bf16_gflops);
+}
+
 void run_bench(const BenchArgs& a) {
   apply_threads(a.threads);
   experiments::BenchConfig c{.model = a.model,
@@ -92,7 +106,8 @@ void register_bench(CLI::App& app) {
       ->check(CLI::PositiveNumber);
   cmd->add_flag("--json", args->json, "one JSON object on stdout");
   cmd->add_flag("--verbose", args->verbose, "each iteration's time on stderr");
-  cmd->callback([args] { run_bench(*args); });
+  cmd->add_flag("--peak", args->peak, "measure the machine's f32 FMA and bf16 multiply-add peaks instead (GFLOP/s)");
+  cmd->callback([args] { args->peak ? run_peak(*args) : run_bench(*args); });
 }
 
 }  // namespace mg::cli
