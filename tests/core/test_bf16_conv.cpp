@@ -44,13 +44,15 @@ std::vector<double> rounded(const std::vector<float>& v, bool absolute) {
   return out;
 }
 
-// The three bf16 results, side by side: forward (with bias), input gradient, weight gradient.
-std::vector<float> all_results(const Conv2dShape& s, const Operands& in) {
+// The three bf16 results, side by side: forward (with bias), input gradient, weight gradient; of the
+// dispatching kernels, or of the *_reference ones (im2col + the bf16 product + col2im).
+std::vector<float> all_results(const Conv2dShape& s, const Operands& in, bool reference = false) {
+  namespace k = kernels::bf16;
   std::vector<float> y(static_cast<std::size_t>(s.batch * s.out_sample())), gx(static_cast<std::size_t>(s.batch * s.in_sample())),
       gw(static_cast<std::size_t>(s.out_channels * s.col_rows()));
-  kernels::bf16::conv2d_forward(in.x.data(), in.w.data(), in.bias.data(), y.data(), s);
-  kernels::bf16::conv2d_input_grad(in.gy.data(), in.w.data(), gx.data(), s);
-  kernels::bf16::conv2d_weight_grad(in.x.data(), in.gy.data(), gw.data(), s);
+  (reference ? k::conv2d_forward_reference : k::conv2d_forward)(in.x.data(), in.w.data(), in.bias.data(), y.data(), s);
+  (reference ? k::conv2d_input_grad_reference : k::conv2d_input_grad)(in.gy.data(), in.w.data(), gx.data(), s);
+  (reference ? k::conv2d_weight_grad_reference : k::conv2d_weight_grad)(in.x.data(), in.gy.data(), gw.data(), s);
   y.insert(y.end(), gx.begin(), gx.end());
   y.insert(y.end(), gw.begin(), gw.end());
   return y;
@@ -165,22 +167,6 @@ TEST_CASE("bf16 conv: the weight gradient and forward are the defined pair sums 
   }
 }
 
-namespace {
-
-// The three results of the *_reference kernels (im2col + the bf16 product + col2im).
-std::vector<float> reference_results(const Conv2dShape& s, const Operands& in) {
-  std::vector<float> y(static_cast<std::size_t>(s.batch * s.out_sample())), gx(static_cast<std::size_t>(s.batch * s.in_sample())),
-      gw(static_cast<std::size_t>(s.out_channels * s.col_rows()));
-  kernels::bf16::conv2d_forward_reference(in.x.data(), in.w.data(), in.bias.data(), y.data(), s);
-  kernels::bf16::conv2d_input_grad_reference(in.gy.data(), in.w.data(), gx.data(), s);
-  kernels::bf16::conv2d_weight_grad_reference(in.x.data(), in.gy.data(), gw.data(), s);
-  y.insert(y.end(), gx.begin(), gx.end());
-  y.insert(y.end(), gw.begin(), gw.end());
-  return y;
-}
-
-}  // namespace
-
 TEST_CASE("bf16 conv: the AVX-512 kernels give the reference's bits, natively and emulated", "[core][bf16][conv]") {
   if (kernels::bf16::best_path() == kernels::bf16::Path::scalar)
     return test::skip("no AVX-512 here: the convolutions run the reference itself");
@@ -198,7 +184,7 @@ TEST_CASE("bf16 conv: the AVX-512 kernels give the reference's bits, natively an
   for (const Conv2dShape& s : shapes) {
     CAPTURE(s.batch, s.in_channels, s.height, s.out_channels, s.kernel_h, s.stride);
     const Operands in = random_operands(s, 44);
-    const std::vector<float> want = reference_results(s, in), got = all_results(s, in);
+    const std::vector<float> want = all_results(s, in, /*reference=*/true), got = all_results(s, in);
     CHECK(bitwise_equal(got, want));
     if (had_native) {
       const bool previous = cpu::set_kernels_enabled(cpu::Isa::avx512_bf16, false);
