@@ -74,13 +74,25 @@ echo "fuzz: building stb_image"
 "$cxx" "${flags[@]}" -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize=shift,signed-integer-overflow \
   -c datasets/stb_impl.cpp -o "$out/stb_impl.o" || { echo "fuzz: FAILED to build stb_impl.o"; exit 1; }
 
+# All targets are compiled first, as many at once as there are cores (each compile is one process), then run
+# one after another.
 failed=0
+jobs_max=$(nproc)
+rm -f "$out"/build_*.rc
 for t in "${targets[@]}"; do
   srcs=$(sources_for "$t") || { failed=1; continue; }
   echo "fuzz: building fuzz_$t"
+  while [ "$(jobs -rp | wc -l)" -ge "$jobs_max" ]; do sleep 0.2; done
   # shellcheck disable=SC2086
-  if ! "$cxx" "${flags[@]}" "${san[@]}" */fuzz/"fuzz_$t.cpp" $srcs -lz -o "$out/fuzz_$t"; then
-    echo "fuzz: FAILED to build fuzz_$t"
+  ( "$cxx" "${flags[@]}" "${san[@]}" */fuzz/"fuzz_$t.cpp" $srcs -lz -o "$out/fuzz_$t" > "$out/build_$t.log" 2>&1
+    echo $? > "$out/build_$t.rc" ) &
+done
+wait
+for t in "${targets[@]}"; do
+  [ -f "$out/build_$t.rc" ] || continue  # an unknown target, already reported
+  if [ "$(cat "$out/build_$t.rc")" != 0 ]; then
+    echo "fuzz: FAILED to build fuzz_$t:"
+    cat "$out/build_$t.log"
     failed=1
     continue
   fi
