@@ -72,11 +72,13 @@ def gen(args):
     safetensors_io.save(os.path.join(args.out, "B.safetensors"), make_batch(args.seed, args.batch, args.mixup))
 
 
-def reference(model_name, weights_path, batch_path, out_path, dtype_name, eval_mode, sgd=None, bf16=False):
+def reference(model_name, weights_path, batch_path, out_path, dtype_name, eval_mode, sgd=None, bf16=False,
+              adapt=None):
     """One forward/backward (and, with sgd = dict(lr, momentum, weight_decay, nesterov), one SGD step) in
     PyTorch: returns {name: array} with mixgrad audit's names, and writes it to out_path unless that is None.
     bf16: the model's forward under torch.autocast("cpu", torch.bfloat16) on a float32 model (`mixgrad audit
-    --precision bf16`); the loss is taken in float32 of the bf16 logits."""
+    --precision bf16`); the loss is taken in float32 of the bf16 logits. adapt: called with the model once its
+    weights are loaded (scripts/winograd_bf16_error.py swaps its convolutions)."""
     import contextlib
     import torch
     import torch.nn.functional as F
@@ -88,6 +90,8 @@ def reference(model_name, weights_path, batch_path, out_path, dtype_name, eval_m
     weights, batch = safetensors_io.load(weights_path), safetensors_io.load(batch_path)
     model = make_model(model_name).to(dtype)  # before loading, so f64 weights are not rounded through f32
     model.load_state_dict({k: torch.from_numpy(v.copy()) for k, v in weights.items()}, strict=True)
+    if adapt is not None:
+        adapt(model)
     model.train(not eval_mode)
     x = torch.from_numpy(batch["x"].copy()).to(dtype).requires_grad_(True)
     y = torch.from_numpy(batch["y"].copy())

@@ -66,3 +66,14 @@ TEST_CASE("audit bf16 autocast is as accurate as PyTorch's: preact-resnet18", "[
 TEST_CASE("audit bf16 autocast is as accurate as PyTorch's: wrn-16-8", "[audit][torch][bf16]") {
   bf16_check("wrn-16-8", 2, 9);
 }
+
+// scripts/winograd_bf16_error.py --model (why bf16 convolutions are not Winograd, README "Mixed precision")
+// checks its Winograd-bf16 autograd function against conv2d before it measures anything.
+TEST_CASE("the Winograd-bf16 experiment's transforms agree with conv2d", "[audit][torch][bf16]") {
+  const std::string command =
+      python() + " " MIXGRAD_SOURCE_DIR "/scripts/winograd_bf16_error.py --model smallcnn --batch 2";
+  const auto result = mg::test::run_command(command);
+  INFO(command << "\n" << result.output);
+  CHECK(result.status == 0);
+  CHECK(result.output.find("the largest ratio is") != std::string::npos);
+}
