@@ -51,6 +51,10 @@ void write_report(const nlohmann::json& s, const std::string& out) {
     << "`" << test_set_note(s) << ".\n";
   r << "- Seeds: " << seeds << " (values are mean ± sample standard deviation over seeds"
     << (seeds == 1 ? "; one seed, so no spread" : "") << "). ERM and mixup (α = 1) share every other setting.\n";
+  if (s["config"].value("precision", "f32") == "bf16")
+    r << "- Precision: bf16 mixed precision (`--precision bf16`, as PyTorch's CPU autocast: convolutions and linear "
+         "layers on bf16-rounded operands with float32 sums, everything else float32), in training, evaluation and "
+         "the FGSM sweep; the approximation (A) is computed in float64.\n";
   r << "- Time: " << num(s["training_seconds"].get<double>() / 60.0, 3) << " minutes of training and per-epoch "
        "evaluation over all runs; this call of reproduce took " << num(s["seconds"].get<double>() / 60.0, 3)
     << " minutes (less than the runs when it reused finished ones with --resume).\n\n";

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "experiments/report.h"
 #include "experiments/reproduce_run.h"
 #include "tests/experiments/synthetic_cifar.h"
 #include "tests/experiments/train_helpers.h"
@@ -63,4 +64,20 @@ TEST_CASE("reproduce's FGSM sweep of a bf16 run is mixgrad eval's in bf16, not i
   CHECK(robust_csv() == from_reproduce);
   REQUIRE(run_command(eval + " --precision f32").status == 0);
   CHECK(robust_csv() != from_reproduce);  // the losses differ in f32: the comparison above can fail
+}
+
+TEST_CASE("reproduce's report says when its runs were bf16", "[experiments][reproduce][bf16]") {
+  mg::test::TempDir tmp;
+  std::ifstream in(MIXGRAD_SOURCE_DIR "/docs/results/cpu/summary.json");  // a real summary (float32)
+  nlohmann::json summary = nlohmann::json::parse(in);
+  auto report = [&](const std::string& dir) {
+    fs::create_directories(tmp.path / dir);
+    std::ofstream(tmp.path / dir / "summary.json") << summary.dump();  // the plots read it
+    mg::experiments::write_report(summary, (tmp.path / dir).string());
+    std::ifstream r(tmp.path / dir / "report.md");
+    return std::string(std::istreambuf_iterator<char>(r), {});
+  };
+  CHECK_THAT(report("f32"), !Catch::Contains("Precision:"));
+  summary["config"]["precision"] = "bf16";
+  CHECK_THAT(report("bf16"), Catch::Contains("- Precision: bf16 mixed precision"));
 }
