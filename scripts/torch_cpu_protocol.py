@@ -8,13 +8,18 @@ mixup with alpha = 1 (one lambda per batch, a random permutation as partners) ag
 on the test split (with ../shared/data: the first 1017 official test images).
 
     /usr/bin/python3 scripts/torch_cpu_protocol.py --data DIR [--epochs 15] [--seeds 3] [--threads 2]
-        [--train-subset N] [--out results.json]
+        [--train-subset N] [--bf16] [--methods erm,mixup] [--out results.json]
+
+--bf16: the forward passes (training and evaluation) under torch.autocast("cpu", dtype=torch.bfloat16), as
+`mixgrad reproduce --precision bf16` runs them. --methods: only these methods (a later call with the same
+--out can add the others).
 
 Prints and writes {"erm": {"clean_acc": {"mean", "std", "values"}}, "mixup": {...}, "settings": {...},
 "finished": {"erm": {seed: acc}, ...}}. With --out, every finished run is written at once, and a later call
 with the same --out and settings skips the runs already there (so the 6 runs can span several sittings).
 """
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -66,17 +71,21 @@ def augment(images, rng):
     return out
 
 
-def accuracy(model, images, labels, batch=512):
+def autocast(bf16):
+    return torch.autocast("cpu", dtype=torch.bfloat16) if bf16 else contextlib.nullcontext()
+
+
+def accuracy(model, images, labels, bf16, batch=512):
     model.eval()
     correct = 0
-    with torch.no_grad():
+    with torch.no_grad(), autocast(bf16):
         for start in range(0, len(labels), batch):
             logits = model(normalise(images[start:start + batch]))
             correct += (logits.argmax(1).numpy() == labels[start:start + batch]).sum()
     return float(correct) / len(labels)
 
 
-def train_one(x_train, y_train, x_test, y_test, alpha, seed, epochs, batch_size):
+def train_one(x_train, y_train, x_test, y_test, alpha, seed, epochs, batch_size, bf16):
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
     model = MODELS["smallcnn-bn"]()
@@ -95,17 +104,20 @@ def train_one(x_train, y_train, x_test, y_test, alpha, seed, epochs, batch_size)
             if alpha > 0:
                 lam = float(rng.beta(alpha, alpha))
                 perm = torch.from_numpy(rng.permutation(len(idx)))
-                logits = model(lam * x + (1 - lam) * x[perm])
+                with autocast(bf16):
+                    logits = model(lam * x + (1 - lam) * x[perm]).float()
                 loss = lam * F.cross_entropy(logits, y) + (1 - lam) * F.cross_entropy(logits, y[perm])
             else:
-                loss = F.cross_entropy(model(x), y)
+                with autocast(bf16):
+                    logits = model(x).float()
+                loss = F.cross_entropy(logits, y)
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
             schedule.step()
         print(f"  alpha {alpha} seed {seed} epoch {epoch + 1}/{epochs}: {time.time() - start:.0f}s, "
-              f"test acc {accuracy(model, x_test, y_test):.4f}", file=sys.stderr)
-    return accuracy(model, x_test, y_test)
+              f"test acc {accuracy(model, x_test, y_test, bf16):.4f}", file=sys.stderr)
+    return accuracy(model, x_test, y_test, bf16)
 
 
 def stat(values):
@@ -122,13 +134,20 @@ def main():
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--train-subset", type=int, default=-1)
+    parser.add_argument("--bf16", action="store_true", help="forward passes under CPU autocast to bfloat16")
+    parser.add_argument("--methods", default="erm,mixup", help="comma-separated, from erm, mixup")
     parser.add_argument("--out")
     args = parser.parse_args()
+    methods = args.methods.split(",")
+    if not methods or any(m not in ("erm", "mixup") for m in methods):
+        parser.error(f"--methods {args.methods!r}: expected a comma-separated list of erm, mixup")
     torch.set_num_threads(args.threads)
     x_train, y_train, x_test, y_test = load(args.data)
     if args.train_subset > 0:
         x_train, y_train = x_train[:args.train_subset], y_train[:args.train_subset]
-    settings = {k: v for k, v in vars(args).items() if k not in ("out", "threads", "seeds", "data")}
+    settings = {k: v for k, v in vars(args).items() if k not in ("out", "threads", "seeds", "data", "methods")}
+    if not args.bf16:
+        del settings["bf16"]  # as float32 results written before --bf16 existed have it
     result = {"settings": settings, "test_images": int(len(y_test)), "finished": {"erm": {}, "mixup": {}}}
     if args.out and os.path.exists(args.out):  # resume: keep the runs an earlier, interrupted call finished
         with open(args.out) as f:
@@ -139,10 +158,12 @@ def main():
         result["finished"] = previous["finished"]
     for seed in range(args.seeds):  # seed by seed, so that an interrupted call leaves both methods balanced
         for name, alpha in (("erm", 0.0), ("mixup", 1.0)):
+            if name not in methods:
+                continue
             if str(seed) in result["finished"][name]:
                 print(f"  {name} seed {seed}: already in {args.out}", file=sys.stderr)
                 continue
-            acc = train_one(x_train, y_train, x_test, y_test, alpha, seed, args.epochs, args.batch_size)
+            acc = train_one(x_train, y_train, x_test, y_test, alpha, seed, args.epochs, args.batch_size, args.bf16)
             result["finished"][name][str(seed)] = acc
             for method in ("erm", "mixup"):
                 accs = [result["finished"][method][k] for k in sorted(result["finished"][method], key=int)]
