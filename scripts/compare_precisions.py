@@ -17,6 +17,11 @@ import sys
 import tempfile
 
 
+# Fields that summaries from before they existed lack, with the value they had then (experiments/train_config.cpp
+# reads them the same way).
+CONFIG_DEFAULTS = {"shards": 1, "dropout": 0.0}
+
+
 def load(path):
     try:
         with open(path) as f:
@@ -66,6 +71,8 @@ def compare(a, pa, b, pb, tolerance):
     for c in (ca, cb):
         c.pop("precision", None)
         c.pop("data", None)  # where the files were read from
+        for key, default in CONFIG_DEFAULTS.items():
+            c.setdefault(key, default)
     if ca != cb or a.get("preset") != b.get("preset") or a.get("seeds") != b.get("seeds"):
         diff = sorted(k for k in set(ca) | set(cb) if ca.get(k) != cb.get(k))
         sys.exit(f"{pa} and {pb} are not the same experiment (preset {a.get('preset')!r} vs {b.get('preset')!r}, "

@@ -21,7 +21,12 @@ json summary(const std::string& precision, double erm_acc, double mixup_acc, boo
     return json{{"clean_acc", metric(acc)}, {"test_loss", metric(0.5)}, {"gap_loss", metric(0.1)}};
   };
   json config = {{"model", "smallcnn-bn"}, {"epochs", 15}, {"seed", 0}, {"data", "/somewhere/" + precision}};
-  if (precision != "none") config["precision"] = precision;
+  // "none": a summary from before --precision, --shards and --dropout existed (float32, 1 shard, no dropout).
+  if (precision != "none") {
+    config["precision"] = precision;
+    config["shards"] = 1;
+    config["dropout"] = 0.0;
+  }
   return {{"preset", "cpu"},
           {"seeds", {0, 1}},
           {"config", config},
